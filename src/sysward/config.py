@@ -1,0 +1,236 @@
+"""The daemon's settings: `sysward.toml` parsed into validated pydantic models.
+
+A bad file fails with a ConfigError naming the file, the line, the key path and
+what is wrong; callers never see a pydantic traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from sysward.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("/etc/sysward/sysward.toml")
+DEFAULT_STATE_DIR = Path("/var/lib/sysward")
+DEFAULT_SOCKET = Path("/run/sysward/sysward.sock")
+SOCKET_FILE_NAME = "sysward.sock"
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
+class _Section(BaseModel):
+    # A typo in a key is an error, not a silently ignored setting.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DaemonSettings(_Section):
+    """Where the daemon keeps its state and who may talk to it."""
+
+    socket: Path | None = Field(
+        None, description="Control socket path; default /run/sysward/sysward.sock"
+    )
+    state_dir: Path = Field(DEFAULT_STATE_DIR, description="Event log and keys live here")
+    allowed_groups: list[str] = Field(
+        default_factory=lambda: ["sysward"],
+        description="Groups (besides root) whose members may use the control socket",
+    )
+
+    @property
+    def socket_path(self) -> Path:
+        return self.socket if self.socket is not None else DEFAULT_SOCKET
+
+    @property
+    def events_dir(self) -> Path:
+        return self.state_dir / "events"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.state_dir / "keys"
+
+
+class LlmEndpoint(_Section):
+    """One OpenAI-compatible `/chat/completions` endpoint."""
+
+    base_url: str = Field(pattern=r"^https?://", description="e.g. http://127.0.0.1:11434/v1")
+    model: str = Field(min_length=1)
+    api_key_env: str | None = Field(None, description="Environment variable holding the key")
+    api_key_file: Path | None = Field(None, description="File holding the key (systemd creds)")
+    tool_calls: Literal["native", "json"] = "native"
+    timeout_s: float = Field(120, gt=0, le=3600)
+    max_retries: int = Field(4, ge=0, le=20)
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> LlmEndpoint:
+        if self.api_key_env is not None and self.api_key_file is not None:
+            raise ValueError("set api_key_env or api_key_file, not both")
+        return self
+
+
+class AgentSettings(_Section):
+    """An agent declared in config; it starts with the daemon."""
+
+    role: Name = "default"
+    llm: Name = "default"
+    max_steps: int = Field(25, ge=1, le=1000)
+    read_only: bool = False
+
+
+Decision = Literal["allow", "deny", "ask"]
+
+
+class PolicyRule(_Section):
+    """One policy rule; the first rule that matches a tool call decides it."""
+
+    tool: str = "*"
+    action: str = "*"
+    match: dict[str, str] = Field(
+        default_factory=dict, description="Globs over the call's named string arguments"
+    )
+    decision: Decision
+    reason: str = ""
+
+
+class PolicySettings(_Section):
+    """Global policy: rules, approvals and redaction."""
+
+    rules: list[PolicyRule] = Field(default_factory=list)
+    approval_timeout_s: float = Field(3600, gt=0)
+    redact_env: list[str] = Field(default_factory=list)
+    read_only: bool = False
+
+
+class Settings(_Section):
+    """The whole of `sysward.toml`."""
+
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    llm: dict[Name, LlmEndpoint] = Field(default_factory=dict)
+    agents: dict[Name, AgentSettings] = Field(default_factory=dict)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+
+    @model_validator(mode="after")
+    def _agents_use_known_llms(self) -> Settings:
+        for name, agent in self.agents.items():
+            if agent.llm not in self.llm:
+                known = ", ".join(sorted(self.llm)) or "none"
+                raise ValueError(
+                    f"agents.{name}.llm names endpoint {agent.llm!r}, "
+                    f"which is not defined (defined: {known})"
+                )
+        return self
+
+    def with_state_dir(self, state_dir: Path) -> Settings:
+        """Dev mode: everything (log, keys, socket) under one unprivileged directory."""
+        daemon = self.daemon.model_copy(
+            update={"state_dir": state_dir, "socket": state_dir / SOCKET_FILE_NAME}
+        )
+        return self.model_copy(update={"daemon": daemon})
+
+
+def config_path_from_env(explicit: Path | None = None) -> Path:
+    """The config file to read: `--config`, then `$SYSWARD_CONFIG`, then the default."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("SYSWARD_CONFIG")
+    return Path(env) if env else DEFAULT_CONFIG_PATH
+
+
+def load_settings(path: Path, *, missing_ok: bool = False) -> Settings:
+    """Read and validate a config file; `missing_ok` gives defaults when it is absent."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if missing_ok:
+            return Settings()
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    return parse_settings(text, source=str(path))
+
+
+def parse_settings(text: str, *, source: str = "<config>") -> Settings:
+    """Validate TOML text as Settings, with errors located at file:line."""
+    raw = parse_toml(text, source=source)
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, text, source)) from None
+
+
+def parse_toml(text: str, *, source: str) -> dict[str, Any]:
+    """Parse TOML, turning syntax errors into a ConfigError with the position."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: invalid TOML: {exc}") from None
+
+
+def describe_validation_error(exc: ValidationError, text: str, source: str) -> str:
+    """One line per problem: `file:line: key.path: message`."""
+    lines = []
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        key = ".".join(loc) or "(top level)"
+        line = locate_key(text, loc)
+        where = f"{source}:{line}" if line else source
+        lines.append(f"{where}: {key}: {error['msg']}")
+    return "\n".join(lines)
+
+
+_TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=")
+
+
+def locate_key(text: str, loc: list[str]) -> int | None:
+    """Best-effort line number of a key path in TOML text (1-based), for error messages.
+
+    Finds the deepest prefix of `loc` that names a table header or a key inside
+    the matching table; good enough to point an operator at the right line.
+    """
+    best: tuple[int, int] | None = None  # (depth matched, line number)
+    table: list[str] = []
+    array_counts: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _TABLE.match(line)
+        if header:
+            table = _split_dotted(header.group(2))
+            if header.group(1) == "[[":
+                # Arrays of tables are addressed by index in pydantic's error locations.
+                index = array_counts.get(header.group(2), 0)
+                array_counts[header.group(2)] = index + 1
+                table.append(str(index))
+            depth = _common_prefix(table, loc)
+            if depth == len(table) and (best is None or depth > best[0]):
+                best = (depth, number)
+            continue
+        key = _KEY.match(line)
+        if key:
+            path = table + _split_dotted(key.group(1))
+            depth = _common_prefix(path, loc)
+            if depth == len(path) and (best is None or depth > best[0]):
+                best = (depth, number)
+    return best[1] if best else None
+
+
+def _split_dotted(name: str) -> list[str]:
+    return [part.strip().strip("\"'") for part in name.split(".")]
+
+
+def _common_prefix(path: list[str], loc: list[str]) -> int:
+    depth = 0
+    for a, b in zip(path, loc, strict=False):
+        if a != b:
+            break
+        depth += 1
+    return depth

@@ -1,0 +1,1 @@
+"""The durable event log, its record model and the in-process event bus."""

@@ -1,0 +1,43 @@
+"""Request context carried by contextvars, so events emitted anywhere are enriched."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class EventContext(BaseModel):
+    """Who and what caused an event; copied onto every event a request produces."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request_id: str | None = None
+    trace_id: str | None = None
+    correlation_id: str | None = None
+    peer_uid: int | None = None
+
+    def merged(self, other: EventContext) -> EventContext:
+        """This context with `other`'s set fields taking precedence."""
+        return self.model_copy(update=other.model_dump(exclude_none=True))
+
+
+_current: ContextVar[EventContext] = ContextVar("sysward_event_context", default=EventContext())
+
+
+def current_context() -> EventContext:
+    """The context of the running request (empty outside one)."""
+    return _current.get()
+
+
+@contextmanager
+def bound_context(**fields: str | int | None) -> Iterator[EventContext]:
+    """Add fields to the current context for the duration of a block."""
+    context = _current.get().merged(EventContext.model_validate(fields))
+    token = _current.set(context)
+    try:
+        yield context
+    finally:
+        _current.reset(token)

@@ -1,0 +1,180 @@
+"""The durable, append-only event log: async appends with group commit over LMDB.
+
+One writer thread takes whatever appends are waiting, commits them as one
+synced LMDB transaction and only then resolves their futures and tells the
+listeners (the bus) on the event loop, in seq order. `append()` returning
+means the event is on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sysward.events.chain import ChainReport, verify_chain
+from sysward.events.context import EventContext, current_context
+from sysward.events.query import EventPage, EventQuery
+from sysward.events.record import Event, NewEvent
+from sysward.events.store import EventLogError, EventStore
+
+# Upper bound on events per transaction: keeps one commit's latency bounded.
+MAX_BATCH_EVENTS = 4096
+
+Listener = Callable[[Sequence[Event]], None]
+
+
+@dataclass(slots=True)
+class _PendingAppend:
+    drafts: list[tuple[NewEvent, EventContext]]
+    future: asyncio.Future[list[Event]]
+
+
+@dataclass(slots=True)
+class _Writer:
+    """The single thread that commits batches; owned and joined by EventLog."""
+
+    store: EventStore
+    loop: asyncio.AbstractEventLoop
+    on_commit: Callable[[list[_PendingAppend], list[Event]], None]
+    inbox: queue.SimpleQueue[_PendingAppend | None] = field(default_factory=queue.SimpleQueue)
+    thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, name="sysward-eventlog-writer")
+        self.thread.daemon = True
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (batch := self._take_batch()) is not None:
+            self._commit(batch)
+
+    def _take_batch(self) -> list[_PendingAppend] | None:
+        first = self.inbox.get()
+        if first is None:
+            return None
+        batch, count = [first], len(first.drafts)
+        while count < MAX_BATCH_EVENTS:
+            try:
+                item = self.inbox.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                # Close requested: commit what we have, then stop on the next take.
+                self.inbox.put(None)
+                break
+            batch.append(item)
+            count += len(item.drafts)
+        return batch
+
+    def _commit(self, batch: list[_PendingAppend]) -> None:
+        drafts = [draft for pending in batch for draft in pending.drafts]
+        try:
+            committed = self.store.append_batch(drafts)
+        except EventLogError as exc:
+            self.loop.call_soon_threadsafe(_fail_all, batch, exc)
+        except Exception as exc:  # noqa: BLE001 - the writer must outlive any one bad batch
+            error = EventLogError(f"append failed, nothing was written: {exc!r}")
+            self.loop.call_soon_threadsafe(_fail_all, batch, error)
+        else:
+            self.loop.call_soon_threadsafe(self.on_commit, batch, committed)
+
+
+def _fail_all(batch: list[_PendingAppend], exc: EventLogError) -> None:
+    for pending in batch:
+        if not pending.future.done():
+            pending.future.set_exception(exc)
+
+
+class EventLog:
+    """Append events durably, read them back, and notify listeners of commits."""
+
+    def __init__(self, store: EventStore, loop: asyncio.AbstractEventLoop) -> None:
+        self._store = store
+        self._listeners: list[Listener] = []
+        self._closed = False
+        self._writer: _Writer | None = None
+        if not store.readonly:
+            self._writer = _Writer(store, loop, self._deliver)
+            self._writer.start()
+
+    @classmethod
+    async def open(cls, path: Path, *, readonly: bool = False) -> EventLog:
+        """Open (creating unless `readonly`) the log in directory `path`."""
+        store = await asyncio.to_thread(EventStore, path, readonly=readonly)
+        return cls(store, asyncio.get_running_loop())
+
+    @property
+    def path(self) -> Path:
+        return self._store.path
+
+    @property
+    def last_seq(self) -> int:
+        """The seq of the newest committed event this process knows of (0 when empty)."""
+        return self._store.last_seq
+
+    @property
+    def head(self) -> str:
+        """The hash of the newest committed record: the chain's head."""
+        return self._store.head
+
+    async def append(self, event: NewEvent) -> Event:
+        """Append one event; returns once it is durable on disk."""
+        return (await self.append_many([event]))[0]
+
+    async def append_many(self, events: Sequence[NewEvent]) -> list[Event]:
+        """Append events atomically, with consecutive seqs; returns once durable."""
+        if self._writer is None or self._closed:
+            raise EventLogError(f"{self.path}: the log is closed or read-only; cannot append")
+        ambient = current_context()
+        drafts = [
+            (draft, ambient.merged(draft.context) if draft.context else ambient)
+            for draft in events
+        ]
+        future: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
+        self._writer.inbox.put(_PendingAppend(drafts, future))
+        # Shielded: a cancelled caller must not leave the batch half-acknowledged;
+        # the commit goes ahead and the result is simply not awaited.
+        return await asyncio.shield(future)
+
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` on the event loop with each committed batch, in seq order."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _deliver(self, batch: list[_PendingAppend], committed: list[Event]) -> None:
+        for listener in list(self._listeners):
+            listener(committed)
+        offset = 0
+        for pending in batch:
+            count = len(pending.drafts)
+            if not pending.future.done():
+                pending.future.set_result(committed[offset : offset + count])
+            offset += count
+
+    async def query(self, query: EventQuery) -> EventPage:
+        if self._store.readonly:
+            await asyncio.to_thread(self._store.refresh)
+        return await asyncio.to_thread(self._store.query, query)
+
+    async def get(self, seq: int) -> Event | None:
+        return await asyncio.to_thread(self._store.get, seq)
+
+    async def verify(self) -> ChainReport:
+        """Walk the whole hash chain; reports the first broken seq, if any."""
+        return await asyncio.to_thread(verify_chain, self._store)
+
+    async def close(self) -> None:
+        """Commit what is queued, stop the writer and close the environment."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._writer is not None and self._writer.thread is not None:
+            self._writer.inbox.put(None)
+            await asyncio.to_thread(self._writer.thread.join)
+        # Let the writer's last call_soon_threadsafe deliveries run first.
+        await asyncio.sleep(0)
+        await asyncio.to_thread(self._store.close)

@@ -1,0 +1,345 @@
+"""The LMDB environment behind the event log: layout, schema, batched writes, reads.
+
+Synchronous by design: every method here blocks, and the async EventLog runs
+them off the event loop (one writer thread, reads via `asyncio.to_thread`).
+
+Layout (named databases):
+  events    u64 big-endian seq -> encoded Event (the exact bytes the chain hashes)
+  by_agent  agent utf-8 + NUL + u64 seq -> b""      (one agent's events in O(its events))
+  meta      b"schema_version" -> ascii int; b"head" -> b"<last seq>:<hex hash of it>"
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import lmdb
+
+from sysward.errors import SyswardError
+from sysward.events.context import EventContext
+from sysward.events.query import EventPage, EventQuery
+from sysward.events.record import GENESIS_PREV, Event, NewEvent, record_hash
+
+SCHEMA_VERSION = 1
+INITIAL_MAP_SIZE_BYTES = 64 * 1024 * 1024
+MAX_NAMED_DBS = 8
+
+_SEQ = struct.Struct(">Q")
+_SCHEMA_KEY = b"schema_version"
+HEAD_KEY = b"head"
+
+
+class EventLogError(SyswardError):
+    """The event log cannot be opened or written."""
+
+
+class SchemaVersionError(EventLogError):
+    """The log on disk was written by a newer sysward."""
+
+
+class EventLogFullError(EventLogError):
+    """The disk (or the file size limit) has no room for more events."""
+
+
+def seq_key(seq: int) -> bytes:
+    return _SEQ.pack(seq)
+
+
+def agent_key(agent: str, seq: int) -> bytes:
+    return agent.encode() + b"\x00" + _SEQ.pack(seq)
+
+
+class ResizeGate:
+    """Readers share the environment; growing the map needs it to themselves.
+
+    py-lmdb requires no live transaction in this process while `set_mapsize`
+    runs, so reads hold the gate shared and a resize holds it exclusively.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._resizing = False
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._resizing)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._resizing)
+            self._resizing = True
+            self._cond.wait_for(lambda: self._readers == 0)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._resizing = False
+                self._cond.notify_all()
+
+
+class EventStore:
+    """One LMDB environment holding the log. Writes must come from one thread."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        self.readonly = readonly
+        self._gate = ResizeGate()
+        self._env = _open_env(path, readonly=readonly)
+        try:
+            self._events = self._env.open_db(b"events", create=not readonly)
+            self._by_agent = self._env.open_db(b"by_agent", create=not readonly)
+            self._meta = self._env.open_db(b"meta", create=not readonly)
+        except lmdb.NotFoundError:
+            self._env.close()
+            raise EventLogError(f"{path}: not an event log (its databases are missing)") from None
+        self._check_schema()
+        self.last_seq, self.head = self._read_tail()
+        self._last_ts = self._read_last_ts()
+
+    def close(self) -> None:
+        self._env.close()
+
+    # -- schema -------------------------------------------------------------
+
+    def _check_schema(self) -> None:
+        with self._read_txn() as txn:
+            raw = txn.get(_SCHEMA_KEY, db=self._meta)
+        if raw is None:
+            if self.readonly:
+                raise EventLogError(f"{self.path}: log has no schema version (not initialised)")
+            with self._env.begin(write=True) as txn:
+                txn.put(_SCHEMA_KEY, str(SCHEMA_VERSION).encode(), db=self._meta)
+            return
+        version = int(raw)
+        if version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{self.path}: log schema version {version} is newer than this sysward "
+                f"understands ({SCHEMA_VERSION}); upgrade sysward instead of opening it"
+            )
+
+    def _read_tail(self) -> tuple[int, str]:
+        with self._read_txn() as txn, txn.cursor(db=self._events) as cursor:
+            if not cursor.last():
+                return 0, GENESIS_PREV
+            return _SEQ.unpack(cursor.key())[0], record_hash(cursor.value())
+
+    def _read_last_ts(self) -> datetime:
+        if self.last_seq == 0:
+            return datetime.min.replace(tzinfo=UTC)
+        event = self.get(self.last_seq)
+        assert event is not None
+        return event.ts
+
+    # -- writes -------------------------------------------------------------
+
+    def append_batch(self, drafts: Sequence[tuple[NewEvent, EventContext]]) -> list[Event]:
+        """Commit drafts as one synced transaction; on error nothing is written.
+
+        Seq, ts and prev are assigned here, in commit order, so seq is gap-free.
+        """
+        while True:
+            try:
+                return self._try_append(drafts)
+            except lmdb.MapFullError:
+                self._grow()
+            except lmdb.Error as exc:
+                raise _write_error(self.path, exc) from None
+
+    def _try_append(self, drafts: Sequence[tuple[NewEvent, EventContext]]) -> list[Event]:
+        seq, prev = self.last_seq, self.head
+        # Monotonic timestamps let time-range queries binary-search by seq.
+        ts = max(datetime.now(UTC), self._last_ts)
+        committed: list[Event] = []
+        with self._gate.shared(), self._env.begin(write=True) as txn:
+            for draft, context in drafts:
+                seq += 1
+                event = Event.committed(draft, seq=seq, ts=ts, prev=prev, context=context)
+                raw = event.encode()
+                txn.put(seq_key(seq), raw, db=self._events, append=True)
+                if event.agent is not None:
+                    txn.put(agent_key(event.agent, seq), b"", db=self._by_agent)
+                prev = record_hash(raw)
+                committed.append(event)
+            # The recorded head lets verification notice a truncated or altered tail.
+            txn.put(HEAD_KEY, f"{seq}:{prev}".encode(), db=self._meta)
+        self.last_seq, self.head, self._last_ts = seq, prev, ts
+        return committed
+
+    def _grow(self) -> None:
+        with self._gate.exclusive():
+            size = self._env.info()["map_size"]
+            self._env.set_mapsize(size * 2)
+
+    # -- reads --------------------------------------------------------------
+
+    @contextmanager
+    def _read_txn(self) -> Iterator[lmdb.Transaction]:
+        with self._gate.shared():
+            try:
+                txn = self._env.begin()
+            except lmdb.MapResizedError:
+                # Another process grew the map: adopt its size and try again.
+                self._env.set_mapsize(0)
+                txn = self._env.begin()
+            with txn:
+                yield txn
+
+    def refresh(self) -> None:
+        """For a read-only opener: pick up what the writer committed since."""
+        self.last_seq, self.head = self._read_tail()
+
+    def recorded_head(self) -> tuple[int, str] | None:
+        """The (seq, hash) the last commit wrote into meta, if any."""
+        with self._read_txn() as txn:
+            raw = txn.get(HEAD_KEY, db=self._meta)
+        if raw is None:
+            return None
+        seq, _, digest = bytes(raw).decode().partition(":")
+        return int(seq), digest
+
+    def get(self, seq: int) -> Event | None:
+        raw = self.get_raw(seq)
+        return Event.decode(raw) if raw is not None else None
+
+    def get_raw(self, seq: int) -> bytes | None:
+        with self._read_txn() as txn:
+            raw = txn.get(seq_key(seq), db=self._events)
+            return bytes(raw) if raw is not None else None
+
+    def iter_raw(self, after_seq: int = 0) -> Iterator[tuple[int, bytes]]:
+        """Every record after a seq, in order, as (seq, stored bytes)."""
+        with self._read_txn() as txn, txn.cursor(db=self._events) as cursor:
+            if not cursor.set_range(seq_key(after_seq + 1)):
+                return
+            for key, value in cursor:
+                yield _SEQ.unpack(key)[0], bytes(value)
+
+    def query(self, query: EventQuery) -> EventPage:
+        with self._read_txn() as txn:
+            low, high = self._seq_bounds(txn, query)
+            if query.agent is not None:
+                return self._query_agent(txn, query, low, high)
+            return self._query_scan(txn, query, low, high)
+
+    def _seq_bounds(self, txn: lmdb.Transaction, query: EventQuery) -> tuple[int, int]:
+        # The transaction's own tail, not self.last_seq: a snapshot taken just before
+        # a commit must not claim to have scanned events it cannot see.
+        last = self._tail_seq(txn)
+        low = query.after_seq + 1
+        high = last if query.until_seq is None else min(query.until_seq, last)
+        if query.since_ts is not None:
+            low = max(low, self._first_seq_at_or_after(txn, query.since_ts, last))
+        if query.until_ts is not None:
+            high = min(high, self._first_seq_at_or_after(txn, query.until_ts, last, after=True) - 1)
+        return low, high
+
+    def _tail_seq(self, txn: lmdb.Transaction) -> int:
+        with txn.cursor(db=self._events) as cursor:
+            return _SEQ.unpack(cursor.key())[0] if cursor.last() else 0
+
+    def _first_seq_at_or_after(
+        self, txn: lmdb.Transaction, ts: datetime, last: int, *, after: bool = False
+    ) -> int:
+        """Binary search: the first seq whose ts is >= ts (> ts with `after`)."""
+        low, high = 1, last + 1
+        while low < high:
+            mid = (low + high) // 2
+            event = Event.decode(txn.get(seq_key(mid), db=self._events))
+            if event.ts < ts or (after and event.ts == ts):
+                low = mid + 1
+            else:
+                high = mid
+        return low
+
+    def _query_scan(
+        self, txn: lmdb.Transaction, query: EventQuery, low: int, high: int
+    ) -> EventPage:
+        with txn.cursor(db=self._events) as cursor:
+            found = cursor.set_range(seq_key(low)) if low <= high else False
+            records = (
+                (_SEQ.unpack(key)[0], value) for key, value in cursor.iternext() if found
+            )
+            return _collect(query, records, low, high)
+
+    def _query_agent(
+        self, txn: lmdb.Transaction, query: EventQuery, low: int, high: int
+    ) -> EventPage:
+        assert query.agent is not None
+        prefix = query.agent.encode() + b"\x00"
+        with txn.cursor(db=self._by_agent) as cursor:
+            found = cursor.set_range(prefix + _SEQ.pack(low)) if low <= high else False
+
+            def records() -> Iterator[tuple[int, bytes]]:
+                for key in cursor.iternext(keys=True, values=False):
+                    if not found or not key.startswith(prefix):
+                        return
+                    seq = _SEQ.unpack(key[len(prefix) :])[0]
+                    yield seq, txn.get(seq_key(seq), db=self._events)
+
+            return _collect(query, records(), low, high)
+
+
+def _collect(
+    query: EventQuery, records: Iterator[tuple[int, bytes]], low: int, high: int
+) -> EventPage:
+    """Filter records in seq order up to `high`, stopping at the query's limit."""
+    events: list[Event] = []
+    for seq, raw in records:
+        if seq > high:
+            break
+        event = Event.decode(raw)
+        if query.matches(event):
+            events.append(event)
+            if len(events) >= query.limit:
+                return EventPage(events=events, scanned_seq=seq)
+    return EventPage(events=events, scanned_seq=max(high, low - 1))
+
+
+def _open_env(path: Path, *, readonly: bool) -> lmdb.Environment:
+    try:
+        if not readonly:
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return lmdb.open(
+            str(path),
+            map_size=INITIAL_MAP_SIZE_BYTES,
+            max_dbs=MAX_NAMED_DBS,
+            readonly=readonly,
+            # sync + metasync: a commit returns only after data and meta pages are on disk.
+            sync=True,
+            metasync=True,
+            # Reader slots are per thread by default; asyncio.to_thread pools reuse threads.
+            max_readers=256,
+        )
+    except lmdb.Error as exc:
+        action = "open for reading" if readonly else "open or create"
+        raise EventLogError(f"{path}: cannot {action} the event log: {exc}") from None
+    except OSError as exc:
+        raise EventLogError(f"{path}: cannot create the event log directory: {exc}") from None
+
+
+def _write_error(path: Path, exc: lmdb.Error) -> EventLogError:
+    text = str(exc)
+    if any(word in text for word in ("No space", "too large", "Disk quota")) or isinstance(
+        exc, lmdb.DiskError
+    ):
+        return EventLogFullError(
+            f"{path}: no room to append events ({text}); free disk space under "
+            f"{path.parent}, nothing was written"
+        )
+    return EventLogError(f"{path}: append failed, nothing was written: {text}")
+
