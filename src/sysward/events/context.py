@@ -24,7 +24,9 @@ class EventContext(BaseModel):
         return self.model_copy(update=other.model_dump(exclude_none=True))
 
 
-_current: ContextVar[EventContext] = ContextVar("sysward_event_context", default=EventContext())
+_EMPTY = EventContext()
+# The default is frozen (immutable), so sharing one instance is safe.
+_current: ContextVar[EventContext] = ContextVar("sysward_event_context", default=_EMPTY)
 
 
 def current_context() -> EventContext:

@@ -19,6 +19,7 @@ from sysward.events.chain import ChainReport, verify_chain
 from sysward.events.context import EventContext, current_context
 from sysward.events.query import EventPage, EventQuery
 from sysward.events.record import Event, NewEvent
+from sysward.events.scan import RawPage
 from sysward.events.store import EventLogError, EventStore
 
 # Upper bound on events per transaction: keeps one commit's latency bounded.
@@ -76,7 +77,7 @@ class _Writer:
             committed = self.store.append_batch(drafts)
         except EventLogError as exc:
             self.loop.call_soon_threadsafe(_fail_all, batch, exc)
-        except Exception as exc:  # noqa: BLE001 - the writer must outlive any one bad batch
+        except Exception as exc:
             error = EventLogError(f"append failed, nothing was written: {exc!r}")
             self.loop.call_soon_threadsafe(_fail_all, batch, error)
         else:
@@ -131,14 +132,13 @@ class EventLog:
             raise EventLogError(f"{self.path}: the log is closed or read-only; cannot append")
         ambient = current_context()
         drafts = [
-            (draft, ambient.merged(draft.context) if draft.context else ambient)
-            for draft in events
+            (draft, ambient.merged(draft.context) if draft.context else ambient) for draft in events
         ]
         future: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
         self._writer.inbox.put(_PendingAppend(drafts, future))
-        # Shielded: a cancelled caller must not leave the batch half-acknowledged;
-        # the commit goes ahead and the result is simply not awaited.
-        return await asyncio.shield(future)
+        # A caller cancelled here cancels only its wait: the batch still commits
+        # whole, and _deliver skips the cancelled future.
+        return await future
 
     def add_listener(self, listener: Listener) -> Callable[[], None]:
         """Call `listener` on the event loop with each committed batch, in seq order."""
@@ -156,9 +156,14 @@ class EventLog:
             offset += count
 
     async def query(self, query: EventQuery) -> EventPage:
+        """Matching events, decoded."""
+        return (await self.query_raw(query)).decode()
+
+    async def query_raw(self, query: EventQuery) -> RawPage:
+        """Matching events as their stored bytes (already the wire JSON): no decode."""
         if self._store.readonly:
             await asyncio.to_thread(self._store.refresh)
-        return await asyncio.to_thread(self._store.query, query)
+        return await asyncio.to_thread(self._store.query_raw, query)
 
     async def get(self, seq: int) -> Event | None:
         return await asyncio.to_thread(self._store.get, seq)

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 
 from sysward.errors import SyswardError
 
-_SEGMENT = re.compile(r"^[A-Za-z0-9_\-]+$")
+_SEGMENT = re.compile(r"[A-Za-z0-9_\-]+")
 MAX_TOPIC_LENGTH = 255
+# A whole topic: dot-separated segments. Also used as a pydantic `pattern`, so
+# envelope validation runs in pydantic-core rather than in a Python validator.
+TOPIC_PATTERN = r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$"
 
 
 class InvalidTopicError(SyswardError, ValueError):
@@ -20,7 +23,7 @@ def validate_topic(topic: str) -> str:
     if not topic or len(topic) > MAX_TOPIC_LENGTH:
         raise InvalidTopicError(f"topic must be 1..{MAX_TOPIC_LENGTH} characters, got {topic!r}")
     for segment in topic.split("."):
-        if not _SEGMENT.match(segment):
+        if not _SEGMENT.fullmatch(segment):
             raise InvalidTopicError(
                 f"topic {topic!r}: segment {segment!r} must be letters, digits, '_' or '-'"
             )
@@ -42,7 +45,7 @@ class TopicPattern:
         for index, segment in enumerate(segments):
             if segment == ">" and index != len(segments) - 1:
                 raise InvalidTopicError(f"pattern {text!r}: '>' may only be the last segment")
-            if segment not in ("*", ">") and not _SEGMENT.match(segment):
+            if segment not in ("*", ">") and not _SEGMENT.fullmatch(segment):
                 raise InvalidTopicError(
                     f"pattern {text!r}: segment {segment!r} must be a name, '*' or '>'"
                 )

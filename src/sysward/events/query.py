@@ -41,15 +41,26 @@ class EventQuery(BaseModel):
     def pattern(self) -> TopicPattern:
         return TopicPattern.parse(self.topic) if self.topic is not None else MATCH_ALL
 
+    @property
+    def has_header_filters(self) -> bool:
+        """Whether topic, type or turn narrow the query (the agent index alone does not)."""
+        return self.topic is not None or self.type is not None or self.turn is not None
+
     def matches(self, event: Event) -> bool:
         """Whether an event passes every filter but the seq bounds and the limit."""
         return (
-            (self.type is None or event.type == self.type)
-            and (self.agent is None or event.agent == self.agent)
-            and (self.turn is None or event.turn == self.turn)
-            and (self.since_ts is None or event.ts >= self.since_ts)
+            (self.since_ts is None or event.ts >= self.since_ts)
             and (self.until_ts is None or event.ts <= self.until_ts)
-            and self.pattern.matches(event.topic)
+            and self.matches_fields(event.topic, event.type, event.agent, event.turn)
+        )
+
+    def matches_fields(self, topic: str, type_: str, agent: str | None, turn: str | None) -> bool:
+        """The header filters alone (time is applied as seq bounds by the store)."""
+        return (
+            (self.type is None or type_ == self.type)
+            and (self.agent is None or agent == self.agent)
+            and (self.turn is None or turn == self.turn)
+            and self.pattern.matches(topic)
         )
 
 

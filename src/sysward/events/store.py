@@ -5,13 +5,13 @@ them off the event loop (one writer thread, reads via `asyncio.to_thread`).
 
 Layout (named databases):
   events    u64 big-endian seq -> encoded Event (the exact bytes the chain hashes)
-  by_agent  agent utf-8 + NUL + u64 seq -> b""      (one agent's events in O(its events))
+  by_agent  agent + NUL + u64 seq -> topic NUL type NUL turn  (one agent's events in
+            O(its events), filtered by topic, type and turn without decoding records)
   meta      b"schema_version" -> ascii int; b"head" -> b"<last seq>:<hex hash of it>"
 """
 
 from __future__ import annotations
 
-import struct
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -23,13 +23,28 @@ import lmdb
 from sysward.errors import SyswardError
 from sysward.events.context import EventContext
 from sysward.events.query import EventPage, EventQuery
-from sysward.events.record import GENESIS_PREV, Event, NewEvent, record_hash
+from sysward.events.record import (
+    GENESIS_PREV,
+    Event,
+    NewEvent,
+    encode_record,
+    format_ts,
+    record_hash,
+)
+from sysward.events.scan import (
+    SEQ,
+    LogDatabases,
+    RawPage,
+    agent_key,
+    index_value,
+    scan,
+    seq_key,
+)
 
 SCHEMA_VERSION = 1
 INITIAL_MAP_SIZE_BYTES = 64 * 1024 * 1024
 MAX_NAMED_DBS = 8
 
-_SEQ = struct.Struct(">Q")
 _SCHEMA_KEY = b"schema_version"
 HEAD_KEY = b"head"
 
@@ -44,14 +59,6 @@ class SchemaVersionError(EventLogError):
 
 class EventLogFullError(EventLogError):
     """The disk (or the file size limit) has no room for more events."""
-
-
-def seq_key(seq: int) -> bytes:
-    return _SEQ.pack(seq)
-
-
-def agent_key(agent: str, seq: int) -> bytes:
-    return agent.encode() + b"\x00" + _SEQ.pack(seq)
 
 
 class ResizeGate:
@@ -104,6 +111,7 @@ class EventStore:
             self._events = self._env.open_db(b"events", create=not readonly)
             self._by_agent = self._env.open_db(b"by_agent", create=not readonly)
             self._meta = self._env.open_db(b"meta", create=not readonly)
+            self._dbs = LogDatabases(self._events, self._by_agent)
         except lmdb.NotFoundError:
             self._env.close()
             raise EventLogError(f"{path}: not an event log (its databases are missing)") from None
@@ -136,7 +144,7 @@ class EventStore:
         with self._read_txn() as txn, txn.cursor(db=self._events) as cursor:
             if not cursor.last():
                 return 0, GENESIS_PREV
-            return _SEQ.unpack(cursor.key())[0], record_hash(cursor.value())
+            return SEQ.unpack(cursor.key())[0], record_hash(cursor.value())
 
     def _read_last_ts(self) -> datetime:
         if self.last_seq == 0:
@@ -164,17 +172,22 @@ class EventStore:
         seq, prev = self.last_seq, self.head
         # Monotonic timestamps let time-range queries binary-search by seq.
         ts = max(datetime.now(UTC), self._last_ts)
+        ts_text = format_ts(ts)
+        contexts: dict[int, dict[str, str | int | None]] = {}
         committed: list[Event] = []
         with self._gate.shared(), self._env.begin(write=True) as txn:
             for draft, context in drafts:
                 seq += 1
-                event = Event.committed(draft, seq=seq, ts=ts, prev=prev, context=context)
-                raw = event.encode()
+                # Most of a batch shares the ambient context: dump each one once.
+                context_dict = contexts.get(id(context))
+                if context_dict is None:
+                    context_dict = contexts[id(context)] = context.model_dump()
+                raw = encode_record(seq, ts_text, draft, context_dict, prev)
                 txn.put(seq_key(seq), raw, db=self._events, append=True)
-                if event.agent is not None:
-                    txn.put(agent_key(event.agent, seq), b"", db=self._by_agent)
+                if draft.agent is not None:
+                    txn.put(agent_key(draft.agent, seq), index_value(draft), db=self._by_agent)
+                committed.append(Event.committed(draft, seq=seq, ts=ts, prev=prev, context=context))
                 prev = record_hash(raw)
-                committed.append(event)
             # The recorded head lets verification notice a truncated or altered tail.
             txn.put(HEAD_KEY, f"{seq}:{prev}".encode(), db=self._meta)
         self.last_seq, self.head, self._last_ts = seq, prev, ts
@@ -227,87 +240,15 @@ class EventStore:
             if not cursor.set_range(seq_key(after_seq + 1)):
                 return
             for key, value in cursor:
-                yield _SEQ.unpack(key)[0], bytes(value)
+                yield SEQ.unpack(key)[0], bytes(value)
 
     def query(self, query: EventQuery) -> EventPage:
+        return self.query_raw(query).decode()
+
+    def query_raw(self, query: EventQuery) -> RawPage:
+        """Matching records as stored bytes: what the API streams, with no decode."""
         with self._read_txn() as txn:
-            low, high = self._seq_bounds(txn, query)
-            if query.agent is not None:
-                return self._query_agent(txn, query, low, high)
-            return self._query_scan(txn, query, low, high)
-
-    def _seq_bounds(self, txn: lmdb.Transaction, query: EventQuery) -> tuple[int, int]:
-        # The transaction's own tail, not self.last_seq: a snapshot taken just before
-        # a commit must not claim to have scanned events it cannot see.
-        last = self._tail_seq(txn)
-        low = query.after_seq + 1
-        high = last if query.until_seq is None else min(query.until_seq, last)
-        if query.since_ts is not None:
-            low = max(low, self._first_seq_at_or_after(txn, query.since_ts, last))
-        if query.until_ts is not None:
-            high = min(high, self._first_seq_at_or_after(txn, query.until_ts, last, after=True) - 1)
-        return low, high
-
-    def _tail_seq(self, txn: lmdb.Transaction) -> int:
-        with txn.cursor(db=self._events) as cursor:
-            return _SEQ.unpack(cursor.key())[0] if cursor.last() else 0
-
-    def _first_seq_at_or_after(
-        self, txn: lmdb.Transaction, ts: datetime, last: int, *, after: bool = False
-    ) -> int:
-        """Binary search: the first seq whose ts is >= ts (> ts with `after`)."""
-        low, high = 1, last + 1
-        while low < high:
-            mid = (low + high) // 2
-            event = Event.decode(txn.get(seq_key(mid), db=self._events))
-            if event.ts < ts or (after and event.ts == ts):
-                low = mid + 1
-            else:
-                high = mid
-        return low
-
-    def _query_scan(
-        self, txn: lmdb.Transaction, query: EventQuery, low: int, high: int
-    ) -> EventPage:
-        with txn.cursor(db=self._events) as cursor:
-            found = cursor.set_range(seq_key(low)) if low <= high else False
-            records = (
-                (_SEQ.unpack(key)[0], value) for key, value in cursor.iternext() if found
-            )
-            return _collect(query, records, low, high)
-
-    def _query_agent(
-        self, txn: lmdb.Transaction, query: EventQuery, low: int, high: int
-    ) -> EventPage:
-        assert query.agent is not None
-        prefix = query.agent.encode() + b"\x00"
-        with txn.cursor(db=self._by_agent) as cursor:
-            found = cursor.set_range(prefix + _SEQ.pack(low)) if low <= high else False
-
-            def records() -> Iterator[tuple[int, bytes]]:
-                for key in cursor.iternext(keys=True, values=False):
-                    if not found or not key.startswith(prefix):
-                        return
-                    seq = _SEQ.unpack(key[len(prefix) :])[0]
-                    yield seq, txn.get(seq_key(seq), db=self._events)
-
-            return _collect(query, records(), low, high)
-
-
-def _collect(
-    query: EventQuery, records: Iterator[tuple[int, bytes]], low: int, high: int
-) -> EventPage:
-    """Filter records in seq order up to `high`, stopping at the query's limit."""
-    events: list[Event] = []
-    for seq, raw in records:
-        if seq > high:
-            break
-        event = Event.decode(raw)
-        if query.matches(event):
-            events.append(event)
-            if len(events) >= query.limit:
-                return EventPage(events=events, scanned_seq=seq)
-    return EventPage(events=events, scanned_seq=max(high, low - 1))
+            return scan(txn, self._dbs, query)
 
 
 def _open_env(path: Path, *, readonly: bool) -> lmdb.Environment:
@@ -342,4 +283,3 @@ def _write_error(path: Path, exc: lmdb.Error) -> EventLogError:
             f"{path.parent}, nothing was written"
         )
     return EventLogError(f"{path}: append failed, nothing was written: {text}")
-
