@@ -1,0 +1,1 @@
+"""Agents: the durable turn loop, conversation history, roles and the supervisor."""

@@ -1,0 +1,95 @@
+"""An agent's conversation: rebuilt from `agent.message` events, fitted to the context.
+
+Context strategy (declared, deterministic):
+1. the role's system prompt is always first;
+2. any single tool result longer than `max_result_chars` is cut, and the cut is
+   stated in the message so the model knows it saw part of it;
+3. whole turns are dropped oldest first until the estimate (4 characters per
+   token) fits `budget_tokens`; the current turn is always kept whole, and a
+   note says how many messages were left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sysward.agents.payloads import MessageAdded
+from sysward.events import topics
+from sysward.events.record import Event
+from sysward.llm import ChatMessage
+
+CHARS_PER_TOKEN = 4
+MESSAGE_OVERHEAD_CHARS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ContextLimits:
+    budget_tokens: int = 24_000
+    max_result_chars: int = 12_000
+
+
+def messages_from_events(events: Iterable[Event]) -> list[ChatMessage]:
+    """The conversation, in order, from an agent's `agent.message` events."""
+    return [
+        MessageAdded.model_validate(event.data).message
+        for event in events
+        if event.topic == topics.AGENT_MESSAGE
+    ]
+
+
+def fit_context(
+    system_prompt: str, messages: Sequence[ChatMessage], limits: ContextLimits
+) -> list[ChatMessage]:
+    """The messages to send: system prompt, then as many recent turns as fit."""
+    capped = [_cap_result(message, limits.max_result_chars) for message in messages]
+    turns = _split_turns(capped)
+    budget = limits.budget_tokens * CHARS_PER_TOKEN - _size(system_prompt)
+    kept: list[list[ChatMessage]] = []
+    for index, turn in enumerate(reversed(turns)):
+        cost = sum(_message_size(message) for message in turn)
+        if index > 0 and cost > budget:
+            break
+        kept.append(turn)
+        budget -= cost
+    dropped = sum(len(turn) for turn in turns) - sum(len(turn) for turn in kept)
+    system = system_prompt
+    if dropped:
+        system += (
+            f"\n\n[sysward: {dropped} earlier messages of this conversation were left out "
+            "to fit the context window]"
+        )
+    out = [ChatMessage(role="system", content=system)]
+    for turn in reversed(kept):
+        out.extend(turn)
+    return out
+
+
+def _split_turns(messages: Sequence[ChatMessage]) -> list[list[ChatMessage]]:
+    """Group messages into turns: each user message starts one."""
+    turns: list[list[ChatMessage]] = []
+    for message in messages:
+        if message.role == "user" or not turns:
+            turns.append([])
+        turns[-1].append(message)
+    return turns
+
+
+def _cap_result(message: ChatMessage, max_chars: int) -> ChatMessage:
+    content = message.content
+    if message.role != "tool" or content is None or len(content) <= max_chars:
+        return message
+    note = (
+        f"\n[sysward: result cut to its first {max_chars} of {len(content)} characters; "
+        "ask for less (a limit, an offset, a filter) to see the rest]"
+    )
+    return message.model_copy(update={"content": content[:max_chars] + note})
+
+
+def _message_size(message: ChatMessage) -> int:
+    calls = sum(_size(call.model_dump_json()) for call in message.tool_calls)
+    return _size(message.content or "") + calls + MESSAGE_OVERHEAD_CHARS
+
+
+def _size(text: str) -> int:
+    return len(text)

@@ -1,0 +1,1 @@
+"""Policy: the one chokepoint every tool call passes before it runs."""
