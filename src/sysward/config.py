@@ -19,6 +19,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sysward.errors import ConfigError
 
@@ -121,13 +122,24 @@ class Settings(_Section):
 
     @model_validator(mode="after")
     def _agents_use_known_llms(self) -> Settings:
-        for name, agent in self.agents.items():
-            if agent.llm not in self.llm:
-                known = ", ".join(sorted(self.llm)) or "none"
-                raise ValueError(
-                    f"agents.{name}.llm names endpoint {agent.llm!r}, "
-                    f"which is not defined (defined: {known})"
-                )
+        known = ", ".join(sorted(self.llm)) or "none"
+        errors = [
+            InitErrorDetails(
+                type=PydanticCustomError(
+                    "unknown_llm",
+                    "names endpoint {llm}, which is not defined (defined: {known})",
+                    {"llm": repr(agent.llm), "known": known},
+                ),
+                loc=("agents", name, "llm"),
+                input=agent.llm,
+            )
+            for name, agent in self.agents.items()
+            if agent.llm not in self.llm
+        ]
+        if errors:
+            # A ValidationError keeps each error's location (agents.<name>.llm), so the
+            # message can name its line; a ValueError would land at the top level.
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
 
     def with_state_dir(self, state_dir: Path) -> Settings:

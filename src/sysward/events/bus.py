@@ -53,8 +53,11 @@ class Subscription:
         self._bus = bus
         self.pattern = pattern
         self.agent = agent
-        self._cursor = cursor  # every seq <= cursor was delivered or did not match
+        self._cursor = cursor  # every seq <= cursor was delivered, did not match or is in _replayed
         self._replay_until = replay_until  # seqs up to here must come from the log
+        # Read from the log but not yet yielded. Kept here, not in a generator frame,
+        # so `next()` and a new `async for` after a `break` lose none of them.
+        self._replayed: deque[Event] = deque()
         self._queue: deque[Event] = deque()
         self._max_queue = max_queue
         self._wakeup = asyncio.Event()
@@ -94,9 +97,11 @@ class Subscription:
 
     async def _events(self) -> AsyncIterator[Event]:
         while not self._closed:
+            if self._replayed:
+                yield self._replayed.popleft()
+                continue
             if self._replay_until > self._cursor:
-                for event in await self._replay_page():
-                    yield event
+                self._replayed.extend(await self._replay_page())
                 continue
             if self._queue:
                 event = self._queue.popleft()

@@ -28,21 +28,24 @@ class ChainReport(BaseModel):
 def verify_chain(store: EventStore) -> ChainReport:
     """Walk every record in seq order and report the first link that does not hold."""
     expected_seq, prev, checked = 1, GENESIS_PREV, 0
-    for seq, raw in store.iter_raw():
-        problem = _check_record(seq, raw, expected_seq, prev)
-        if problem is not None:
-            bad_seq, reason = problem
-            return ChainReport(
-                ok=False,
-                checked=checked,
-                last_seq=seq,
-                head=prev,
-                first_bad_seq=bad_seq,
-                reason=reason,
-            )
-        prev, expected_seq, checked = record_hash(raw), seq + 1, checked + 1
+    # One snapshot for records and recorded head: a commit landing between two
+    # reads would otherwise look like a truncated log.
+    with store.read_chain() as (records, recorded_head):
+        for seq, raw in records:
+            problem = _check_record(seq, raw, expected_seq, prev)
+            if problem is not None:
+                bad_seq, reason = problem
+                return ChainReport(
+                    ok=False,
+                    checked=checked,
+                    last_seq=seq,
+                    head=prev,
+                    first_bad_seq=bad_seq,
+                    reason=reason,
+                )
+            prev, expected_seq, checked = record_hash(raw), seq + 1, checked + 1
     last_seq = expected_seq - 1
-    tail_problem = _check_tail(store, last_seq, prev)
+    tail_problem = _check_tail(recorded_head, last_seq, prev)
     return ChainReport(
         ok=tail_problem is None,
         checked=checked,
@@ -73,8 +76,9 @@ def _check_record(seq: int, raw: bytes, expected_seq: int, prev: str) -> tuple[i
     return None
 
 
-def _check_tail(store: EventStore, last_seq: int, head: str) -> tuple[int, str] | None:
-    recorded = store.recorded_head()
+def _check_tail(
+    recorded: tuple[int, str] | None, last_seq: int, head: str
+) -> tuple[int, str] | None:
     if recorded is None:
         if last_seq == 0:
             return None

@@ -108,16 +108,27 @@ class EventStore:
         self._gate = ResizeGate()
         self._env = _open_env(path, readonly=readonly)
         try:
-            self._events = self._env.open_db(b"events", create=not readonly)
-            self._by_agent = self._env.open_db(b"by_agent", create=not readonly)
-            self._meta = self._env.open_db(b"meta", create=not readonly)
-            self._dbs = LogDatabases(self._events, self._by_agent)
-        except lmdb.NotFoundError:
+            self._open_databases()
+            self._check_schema()
+            self.last_seq, self.head = self._read_tail()
+            self._last_ts = self._read_last_ts()
+        except BaseException:
+            # A refused open must not keep the environment (and its locks) open:
+            # LMDB allows one handle per environment in a process.
             self._env.close()
-            raise EventLogError(f"{path}: not an event log (its databases are missing)") from None
-        self._check_schema()
-        self.last_seq, self.head = self._read_tail()
-        self._last_ts = self._read_last_ts()
+            raise
+
+    def _open_databases(self) -> None:
+        create = not self.readonly
+        try:
+            self._events = self._env.open_db(b"events", create=create)
+            self._by_agent = self._env.open_db(b"by_agent", create=create)
+            self._meta = self._env.open_db(b"meta", create=create)
+        except lmdb.NotFoundError:
+            raise EventLogError(
+                f"{self.path}: not an event log (its databases are missing)"
+            ) from None
+        self._dbs = LogDatabases(self._events, self._by_agent)
 
     def close(self) -> None:
         self._env.close()
@@ -219,11 +230,7 @@ class EventStore:
     def recorded_head(self) -> tuple[int, str] | None:
         """The (seq, hash) the last commit wrote into meta, if any."""
         with self._read_txn() as txn:
-            raw = txn.get(HEAD_KEY, db=self._meta)
-        if raw is None:
-            return None
-        seq, _, digest = bytes(raw).decode().partition(":")
-        return int(seq), digest
+            return _parse_recorded_head(txn.get(HEAD_KEY, db=self._meta))
 
     def get(self, seq: int) -> Event | None:
         raw = self.get_raw(seq)
@@ -237,10 +244,13 @@ class EventStore:
     def iter_raw(self, after_seq: int = 0) -> Iterator[tuple[int, bytes]]:
         """Every record after a seq, in order, as (seq, stored bytes)."""
         with self._read_txn() as txn, txn.cursor(db=self._events) as cursor:
-            if not cursor.set_range(seq_key(after_seq + 1)):
-                return
-            for key, value in cursor:
-                yield SEQ.unpack(key)[0], bytes(value)
+            yield from _records_after(cursor, after_seq)
+
+    @contextmanager
+    def read_chain(self) -> Iterator[tuple[Iterator[tuple[int, bytes]], tuple[int, str] | None]]:
+        """Every record and the recorded head from one snapshot, consistent under writes."""
+        with self._read_txn() as txn, txn.cursor(db=self._events) as cursor:
+            yield _records_after(cursor, 0), _parse_recorded_head(txn.get(HEAD_KEY, db=self._meta))
 
     def query(self, query: EventQuery) -> EventPage:
         return self.query_raw(query).decode()
@@ -249,6 +259,20 @@ class EventStore:
         """Matching records as stored bytes: what the API streams, with no decode."""
         with self._read_txn() as txn:
             return scan(txn, self._dbs, query)
+
+
+def _records_after(cursor: lmdb.Cursor, after_seq: int) -> Iterator[tuple[int, bytes]]:
+    if not cursor.set_range(seq_key(after_seq + 1)):
+        return
+    for key, value in cursor:
+        yield SEQ.unpack(key)[0], bytes(value)
+
+
+def _parse_recorded_head(raw: bytes | memoryview | None) -> tuple[int, str] | None:
+    if raw is None:
+        return None
+    seq, _, digest = bytes(raw).decode().partition(":")
+    return int(seq), digest
 
 
 def _open_env(path: Path, *, readonly: bool) -> lmdb.Environment:
