@@ -264,3 +264,14 @@ async def test_closing_the_bus_closes_every_subscription(log: EventLog) -> None:
 async def test_invalid_pattern_is_rejected(bus: EventBus) -> None:
     with pytest.raises(InvalidTopicError):
         bus.subscribe("tool.>.x")
+
+
+async def test_since_beyond_the_tail_skips_every_seq_up_to_since(
+    log: EventLog, bus: EventBus
+) -> None:
+    await log.append_many(numbered(3))
+    subscription = bus.subscribe(">", since=5)
+    await log.append_many(numbered(4, start=3))  # seqs 4..7
+    got = [(await subscription.next(timeout_s=5)).seq for _ in range(2)]
+    assert got == [6, 7]
+    subscription.close()

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sysward.events.context import EventContext
 from sysward.events.log import EventLog
 from sysward.events.query import MAX_QUERY_LIMIT, EventPage, EventQuery
-from sysward.events.record import Event
+from sysward.events.record import Event, PreparedEvent, encode_data
 from sysward.events.store import EventStore
 
 from .drafts import draft
@@ -49,7 +49,9 @@ def filled_store(
                 )
                 for _ in range(per_batch)
             ]
-            committed += store.append_batch([(d, EventContext()) for d in drafts])
+            committed += store.append_batch(
+                [PreparedEvent(d, EventContext(), encode_data(d.data)) for d in drafts]
+            )
         yield store, committed
     finally:
         store.close()

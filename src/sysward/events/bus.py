@@ -179,7 +179,8 @@ class EventBus:
         # Registration and reading last_seq happen in one synchronous step on the
         # loop, so no commit can slip between "replay up to here" and "live from here".
         live_from = self.log.last_seq
-        cursor = live_from if since is None else min(since, live_from)
+        # A `since` past the tail still means "nothing up to since": those seqs are skipped.
+        cursor = live_from if since is None else since
         subscription = Subscription(
             self, compiled, agent, cursor, live_from, max_queue or self._queue_size
         )

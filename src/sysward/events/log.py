@@ -9,6 +9,7 @@ means the event is on disk.
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -16,21 +17,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sysward.events.chain import ChainReport, verify_chain
-from sysward.events.context import EventContext, current_context
+from sysward.events.context import current_context
 from sysward.events.query import EventPage, EventQuery
-from sysward.events.record import Event, NewEvent
+from sysward.events.record import Event, NewEvent, PreparedEvent, encode_data
 from sysward.events.scan import RawPage
 from sysward.events.store import EventLogError, EventStore
 
 # Upper bound on events per transaction: keeps one commit's latency bounded.
 MAX_BATCH_EVENTS = 4096
 
+_log = logging.getLogger(__name__)
+
 Listener = Callable[[Sequence[Event]], None]
 
 
 @dataclass(slots=True)
 class _PendingAppend:
-    drafts: list[tuple[NewEvent, EventContext]]
+    drafts: list[PreparedEvent]
     future: asyncio.Future[list[Event]]
 
 
@@ -132,7 +135,12 @@ class EventLog:
             raise EventLogError(f"{self.path}: the log is closed or read-only; cannot append")
         ambient = current_context()
         drafts = [
-            (draft, ambient.merged(draft.context) if draft.context else ambient) for draft in events
+            PreparedEvent(
+                draft,
+                ambient.merged(draft.context) if draft.context else ambient,
+                encode_data(draft.data),
+            )
+            for draft in events
         ]
         future: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
         self._writer.inbox.put(_PendingAppend(drafts, future))
@@ -147,7 +155,10 @@ class EventLog:
 
     def _deliver(self, batch: list[_PendingAppend], committed: list[Event]) -> None:
         for listener in list(self._listeners):
-            listener(committed)
+            try:
+                listener(committed)
+            except Exception:  # a broken listener must not leave appenders hanging
+                _log.exception("event log listener %r failed", listener)
         offset = 0
         for pending in batch:
             count = len(pending.drafts)

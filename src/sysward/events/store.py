@@ -21,12 +21,12 @@ from pathlib import Path
 import lmdb
 
 from sysward.errors import SyswardError
-from sysward.events.context import EventContext
 from sysward.events.query import EventPage, EventQuery
 from sysward.events.record import (
     GENESIS_PREV,
     Event,
-    NewEvent,
+    PreparedEvent,
+    encode_context,
     encode_record,
     format_ts,
     record_hash,
@@ -144,7 +144,12 @@ class EventStore:
             with self._env.begin(write=True) as txn:
                 txn.put(_SCHEMA_KEY, str(SCHEMA_VERSION).encode(), db=self._meta)
             return
-        version = int(raw)
+        try:
+            version = int(raw)
+        except ValueError:
+            raise EventLogError(
+                f"{self.path}: unreadable schema version {bytes(raw)[:20]!r}; not an event log"
+            ) from None
         if version > SCHEMA_VERSION:
             raise SchemaVersionError(
                 f"{self.path}: log schema version {version} is newer than this sysward "
@@ -166,7 +171,7 @@ class EventStore:
 
     # -- writes -------------------------------------------------------------
 
-    def append_batch(self, drafts: Sequence[tuple[NewEvent, EventContext]]) -> list[Event]:
+    def append_batch(self, drafts: Sequence[PreparedEvent]) -> list[Event]:
         """Commit drafts as one synced transaction; on error nothing is written.
 
         Seq, ts and prev are assigned here, in commit order, so seq is gap-free.
@@ -179,21 +184,21 @@ class EventStore:
             except lmdb.Error as exc:
                 raise _write_error(self.path, exc) from None
 
-    def _try_append(self, drafts: Sequence[tuple[NewEvent, EventContext]]) -> list[Event]:
+    def _try_append(self, drafts: Sequence[PreparedEvent]) -> list[Event]:
         seq, prev = self.last_seq, self.head
         # Monotonic timestamps let time-range queries binary-search by seq.
         ts = max(datetime.now(UTC), self._last_ts)
         ts_text = format_ts(ts)
-        contexts: dict[int, dict[str, str | int | None]] = {}
+        contexts: dict[int, bytes] = {}
         committed: list[Event] = []
         with self._gate.shared(), self._env.begin(write=True) as txn:
-            for draft, context in drafts:
+            for draft, context, data_json in drafts:
                 seq += 1
                 # Most of a batch shares the ambient context: dump each one once.
-                context_dict = contexts.get(id(context))
-                if context_dict is None:
-                    context_dict = contexts[id(context)] = context.model_dump()
-                raw = encode_record(seq, ts_text, draft, context_dict, prev)
+                context_json = contexts.get(id(context))
+                if context_json is None:
+                    context_json = contexts[id(context)] = encode_context(context)
+                raw = encode_record(seq, ts_text, draft, context_json, data_json, prev)
                 txn.put(seq_key(seq), raw, db=self._events, append=True)
                 if draft.agent is not None:
                     txn.put(agent_key(draft.agent, seq), index_value(draft), db=self._by_agent)
@@ -213,15 +218,19 @@ class EventStore:
 
     @contextmanager
     def _read_txn(self) -> Iterator[lmdb.Transaction]:
-        with self._gate.shared():
-            try:
-                txn = self._env.begin()
-            except lmdb.MapResizedError:
-                # Another process grew the map: adopt its size and try again.
+        while True:
+            with self._gate.shared():
+                try:
+                    txn = self._env.begin()
+                except lmdb.MapResizedError:
+                    pass  # another process grew the map; adopt its size below
+                else:
+                    with txn:
+                        yield txn
+                    return
+            # set_mapsize needs no live transaction in this process: take the gate alone.
+            with self._gate.exclusive():
                 self._env.set_mapsize(0)
-                txn = self._env.begin()
-            with txn:
-                yield txn
 
     def refresh(self) -> None:
         """For a read-only opener: pick up what the writer committed since."""
