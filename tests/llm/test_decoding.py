@@ -12,6 +12,7 @@ from typing import Any
 from sysward.llm import ChatMessage, LlmReply, OpenAIChatClient
 from sysward.llm.scripted import (
     ScriptedLlmServer,
+    ScriptedReply,
     completion,
     native_call,
     text_completion,
@@ -164,6 +165,7 @@ async def test_bad_native_calls_are_malformed_beside_good_ones(
             item("systemd_status", '{"unit": ', id="bad_json"),
             item("shutdown_now", "{}", id="unknown"),
             item("systemd_status", "[1, 2]", id="not_object"),
+            item("systemd_status", '{"unit": NaN}', id="not_json_number"),
             item("systemd_status", '{"unit": "ok"}', id="good"),
         )
     )
@@ -173,6 +175,7 @@ async def test_bad_native_calls_are_malformed_beside_good_ones(
     assert "not valid JSON" in errors["bad_json"]
     assert "unknown function 'shutdown_now'" in errors["unknown"]
     assert "must be a JSON object" in errors["not_object"]
+    assert "NaN is not valid JSON" in errors["not_json_number"]
     assert "systemd_status" in next(m.raw for m in reply.malformed if m.id == "bad_json")
 
 
@@ -300,3 +303,35 @@ async def test_json_answer_that_is_not_a_call_is_content(
     llm_server.enqueue(text_completion('{"active": true}'))
     reply = await ask(make_client())
     assert (reply.content, reply.tool_calls, reply.malformed) == ('{"active": true}', [], [])
+
+
+async def test_lone_surrogate_escapes_become_replacement_characters(
+    llm_server: ScriptedLlmServer, make_client: MakeClient
+) -> None:
+    # Written as JSON text, escapes and all: json.dumps cannot produce them.
+    arguments = json.dumps('{"unit": "x\\ud800"}')  # a lone escape inside the arguments
+    native = (
+        '{"choices": [{"message": {"content": "bad \\ud800 good \\ud83d\\ude00", '
+        '"tool_calls": [{"id": "c1", "function": {"name": "systemd_status", '
+        f'"arguments": {arguments}}}}}]}}}}]}}'
+    )
+    as_text = '{"tool": "net", "action": "port_check", "args": {"host": "\\udfff"}}'
+    llm_server.enqueue(ScriptedReply(text=native), text_completion(as_text))
+    client = make_client()
+    reply = await ask(client)
+    assert reply.content == "bad \ufffd good \U0001f600"
+    assert reply.tool_calls[0].args == {"unit": "x\ufffd"}
+    reply.model_dump_json()  # storable as an event: no lone surrogate survived
+    written = await ask(client)
+    assert written.tool_calls[0].args == {"host": "\ufffd"}
+    written.model_dump_json()
+
+
+async def test_absurdly_nested_arguments_are_malformed_not_a_crash(
+    llm_server: ScriptedLlmServer, make_client: MakeClient
+) -> None:
+    nested = "[" * 600 + "]" * 600
+    llm_server.enqueue(tool_calls_completion(item("systemd_status", f'{{"unit": {nested}}}')))
+    reply = await ask(make_client())
+    assert reply.tool_calls == []
+    assert reply.malformed[0].error == "arguments are nested too deeply"

@@ -137,3 +137,20 @@ async def test_base_url_with_a_trailing_slash_posts_to_the_same_path(
     await make_client(base_url=llm_server.base_url).complete(question, [])
     assert [r.path for r in llm_server.requests] == ["/v1/chat/completions"] * 2
     assert all(r.headers["content-type"] == "application/json" for r in llm_server.requests)
+
+
+async def test_non_ascii_and_lone_surrogates_are_sent_as_valid_json(
+    llm_server: ScriptedLlmServer, make_client: MakeClient
+) -> None:
+    llm_server.enqueue(text_completion("ok"))
+    odd = ToolCall(id="c1", tool="systemd", action="status", args={"unit": "caf\u00e9\ud800"})
+    conversation = [
+        ChatMessage(role="user", content="état du service ✓"),
+        ChatMessage(role="assistant", content=None, tool_calls=[odd]),
+        ChatMessage(role="tool", content="sortie \ud83d", tool_call_id="c1"),
+    ]
+    await make_client().complete(conversation, TOOLS)
+    messages = sent(llm_server)["messages"]
+    assert messages[0]["content"] == "état du service ✓"
+    arguments = messages[1]["tool_calls"][0]["function"]["arguments"]
+    assert json.loads(arguments) == {"unit": "caf\u00e9\ud800"}

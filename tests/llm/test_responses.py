@@ -73,3 +73,11 @@ def test_snippet_is_short_and_on_one_line() -> None:
 def test_snippet_drops_scripts_and_styles_from_html() -> None:
     page = "<html><style>p {color: red}</style><script>var a = 1;</script><p>Oops</p></html>"
     assert snippet(page) == "Oops"
+
+
+async def test_absurdly_nested_json_is_a_protocol_error_not_a_crash(
+    llm_server: ScriptedLlmServer, make_client: MakeClient
+) -> None:
+    llm_server.enqueue(ScriptedReply(text="[" * 100_000 + "]" * 100_000))
+    error = await protocol_error(llm_server, make_client)
+    assert "not JSON" in str(error)

@@ -157,6 +157,13 @@ def test_deeply_nested_brackets_do_not_raise() -> None:
     assert found.attempts and found.attempts[0].error is not None
 
 
+def test_deeply_nested_but_valid_json_does_not_raise() -> None:
+    nested = "[" * 900 + "]" * 900
+    assert extract_text_calls(nested).content == nested
+    [attempt] = extract_text_calls(f"<tool_call>{nested}</tool_call>").attempts
+    assert attempt.error is not None and "must be a JSON object" in attempt.error
+
+
 # ---- property tests -------------------------------------------------------------
 
 MARKUP = st.sampled_from(["```", "```json\n", "</tool_call>", "<tool_call>", "{", "]", "\\", '"'])

@@ -7,13 +7,13 @@ resolving them against the offered tools is the same for every source.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import JsonValue
+from pydantic import JsonValue, ValidationError
 
 from sysward.llm.functions import FunctionTable
+from sysward.llm.jsontext import decode_json
 from sysward.llm.messages import MalformedCall, ToolCall, ToolSpec
 
 MAX_RAW_CHARS = 4000
@@ -76,8 +76,8 @@ def decode_arguments(value: JsonValue) -> dict[str, JsonValue]:
         if not isinstance(value, str):
             break
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
+            value = decode_json(value)
+        except ValueError as exc:
             raise _Undecodable(f"arguments are not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise _Undecodable(f"arguments must be a JSON object, got {_json_type(value)}")
@@ -89,7 +89,10 @@ def _resolve(attempt: CallAttempt, call_id: str, table: FunctionTable) -> ToolCa
         raise _Undecodable(attempt.error)
     spec = _find_spec(attempt, table)
     args = decode_arguments(attempt.arguments)
-    return ToolCall(id=call_id, tool=spec.tool, action=spec.action, args=args)
+    try:
+        return ToolCall(id=call_id, tool=spec.tool, action=spec.action, args=args)
+    except ValidationError:
+        raise _Undecodable("arguments are nested too deeply") from None
 
 
 def _find_spec(attempt: CallAttempt, table: FunctionTable) -> ToolSpec:

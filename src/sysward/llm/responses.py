@@ -14,6 +14,7 @@ import httpx
 from pydantic import JsonValue, ValidationError
 
 from sysward.llm.errors import LlmProtocolError
+from sysward.llm.jsontext import decode_json
 from sysward.llm.wire import ChatCompletion
 
 MAX_SNIPPET_CHARS = 200
@@ -52,7 +53,7 @@ def server_message(response: httpx.Response, redact: Redactor) -> str:
     """What a failing server says: the OpenAI `error.message`, a vendor variant, or text."""
     text = response.text
     try:
-        body: JsonValue = json.loads(text)
+        body = decode_json(text)
     except ValueError:
         return snippet(redact(text))
     message = _error_message(body)
@@ -80,7 +81,7 @@ def read_completion(response: httpx.Response, *, url: str, redact: Redactor) -> 
     status = response.status_code
     text = response.text
     try:
-        body: JsonValue = json.loads(text)
+        body = decode_json(text)
     except ValueError:
         raise _protocol_error(url, status, "a body that is not JSON", text, redact) from None
     if isinstance(body, dict) and "choices" not in body:

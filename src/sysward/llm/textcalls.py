@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pydantic import JsonValue
 
 from sysward.llm.calls import CallAttempt
+from sysward.llm.jsontext import STRICT_JSON, without_lone_surrogates
 
 MAX_VALUES = 64
 _OPENER = re.compile(
@@ -223,24 +224,18 @@ def _without_regions(text: str, regions: list[_Region]) -> TextCalls:
 def _decode_values(text: str, pos: int) -> tuple[list[tuple[JsonValue, str]], int, str | None]:
     """Consecutive JSON objects/arrays from `pos`: (value, its text) pairs, end, first error."""
     values: list[tuple[JsonValue, str]] = []
+    safe = without_lone_surrogates(text)  # same length, so positions carry over
     pos = _skip_ws(text, pos)
     for _ in range(MAX_VALUES):
         if pos >= len(text) or text[pos] not in "{[":
             break
         try:
-            value, end = _DECODER.raw_decode(text, pos)
+            value, end = STRICT_JSON.raw_decode(safe, pos)
         except (ValueError, RecursionError) as exc:
             return values, pos, f"the tool call is not valid JSON: {_describe(exc)}"
         values.append((value, text[pos:end]))
         pos = _skip_ws(text, end)
     return values, pos, None
-
-
-def _reject_constant(name: str) -> JsonValue:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _describe(exc: BaseException) -> str:

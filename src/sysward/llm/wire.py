@@ -69,7 +69,8 @@ class ChatRequest(_Request):
         for message in body["messages"]:
             # The OpenAI shape: `content` is always present, null beside tool_calls.
             message.setdefault("content", None)
-        return json.dumps(body, ensure_ascii=False).encode()
+        # ASCII escapes keep the body valid even if model output held a lone surrogate.
+        return json.dumps(body).encode()
 
 
 def _absent_if_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
