@@ -363,3 +363,22 @@ async def test_cancelling_the_caller_cancels_the_tool(
 async def test_cancelled_error_from_a_tool_propagates(registry: ToolRegistry) -> None:
     with pytest.raises(asyncio.CancelledError):
         await registry.invoke("trouble", "cancelled", {})
+
+
+class _SurrogateTool(Tool):
+    """Returns text with a lone surrogate, as os.fsdecode gives for a non-UTF-8 name."""
+
+    name = "surrogate"
+
+    @action(effect=Effect.READ)
+    async def show(self, args: NoArgs) -> dict[str, str]:
+        """Return an unencodable string."""
+        return {"name": "bad\udcff"}
+
+
+async def test_a_result_that_is_not_json_becomes_an_internal_error_result() -> None:
+    registry = ToolRegistry([_SurrogateTool()])
+    result = await registry.invoke("surrogate", "show", {})
+    assert not result.ok
+    assert result.error.code == "internal_error"
+    assert "cannot be encoded" in result.error.message

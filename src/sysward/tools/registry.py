@@ -36,7 +36,7 @@ import time
 from collections.abc import Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
-from pydantic_core import to_jsonable_python
+from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from sysward.tools.result import TOOL_RESULT, ToolErr, ToolOk, ToolResult, tool_error
 from sysward.tools.spec import ActionMethod, ActionSpec, action_specs, tool_description, tool_name
@@ -200,7 +200,16 @@ class ToolRegistry:
             ) from exc
 
     def _capped(self, tool: str, action: str, result: ToolOk | ToolErr) -> ToolOk | ToolErr:
-        size = len(TOOL_RESULT.dump_json(result))
+        try:
+            size = len(TOOL_RESULT.dump_json(result))
+        except (ValueError, PydanticSerializationError) as exc:
+            # e.g. a lone surrogate from a non-UTF-8 file name: not storable, not sendable.
+            _log.error("%s.%s returned a result that is not JSON: %s", tool, action, exc)
+            return tool_error(
+                "internal_error",
+                f"{tool}.{action} returned text that cannot be encoded as JSON "
+                "(invalid UTF-8); this is a tool bug",
+            )
         if size <= self.max_output_bytes:
             return result
         return tool_error(
