@@ -98,7 +98,7 @@ class AgentCreated(Payload):
 
     role: str
     llm: str
-    max_steps: int | None = None
+    max_steps: int | None = Field(None, ge=1, le=1000)
     read_only: bool = False
 
 

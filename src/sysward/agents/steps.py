@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     from sysward.agents.agent import Agent
 
 Batch = list[tuple[str, str, Payload]]
-UNKNOWN_TOOL_TOPIC = "tool.unknown"
+# Tool names never contain "-", so this topic cannot collide with a real tool's.
+UNKNOWN_TOOL_TOPIC = "tool.unknown-tool"
 
 
 class StepRunner:

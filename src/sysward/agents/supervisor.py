@@ -156,6 +156,8 @@ class Supervisor:
         slot.restarts += 1
         backoff = self._policy.initial_backoff_s * 2 ** (len(slot.crash_times) - 1)
         await asyncio.sleep(min(backoff, self._policy.max_backoff_s))
+        # Leave BACKOFF, or state_of() would keep reporting it for the new incarnation.
+        slot.state = AgentState.STARTING
         return True
 
     async def _append(
