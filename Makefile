@@ -8,7 +8,7 @@ PIP    := $(PY) -m pip
 # libsystemd for systemd-python, ping). Installed only when running as root
 # and missing; udev is deliberately absent (installing it starts udevd).
 DEB_PACKAGES := gcc pkg-config libsystemd-dev python3-dev systemd dbus dbus-user-session \
-                iproute2 iputils-ping util-linux
+                iproute2 iputils-ping util-linux curl
 
 .PHONY: test lint typecheck pytest bench demo deps-system venv clean
 

@@ -1,103 +1,68 @@
-"""Baselines for the event-log benchmark: the same work on SQLite WAL and JSON lines.
+"""Baseline stores for the event-log benchmark: SQLite WAL and fsynced JSON lines.
 
-Both baselines get the same advantages as sysward's log: one writer thread that
-batches whatever appends are waiting into one durable commit (group commit),
-the same encoded records and the same SHA-256 chain. Only the storage differs.
+Each implements the part of `sysward.events.store.EventStore` that `EventLog`
+uses, so the benchmark runs all three behind the very same `EventLog`: the
+same validation, encoding, hash chain, group-commit writer thread and futures.
+Only the storage differs, which is what the comparison is about.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import json
 import os
-import queue
 import sqlite3
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 
-GENESIS = "0" * 64
-
-
-@dataclass(slots=True)
-class Record:
-    seq: int
-    agent: str
-    raw: bytes
-
-
-class Storage(Protocol):
-    def write(self, records: Sequence[Record]) -> None: ...
-    def read_agent(self, agent: str) -> list[bytes]: ...
-    def tail(self) -> tuple[int, str]: ...
-    def close(self) -> None: ...
+from sysward.events.query import EventQuery
+from sysward.events.record import (
+    GENESIS_PREV,
+    Event,
+    PreparedEvent,
+    encode_context,
+    encode_record,
+    format_ts,
+    record_hash,
+)
+from sysward.events.scan import RawPage, RawRecord
 
 
-def encode(seq: int, agent: str, prev: str, payload: dict[str, object]) -> bytes:
-    body = {"seq": seq, "topic": "agent.message", "agent": agent, "data": payload, "prev": prev}
-    return json.dumps(body, separators=(",", ":")).encode()
+class _ChainedStore:
+    """Seq, ts and prev assignment exactly as EventStore does it."""
 
-
-class GroupCommitLog:
-    """Async appends over a Storage through one batching writer thread."""
-
-    def __init__(self, storage: Storage, loop: asyncio.AbstractEventLoop) -> None:
-        self.storage = storage
-        self._loop = loop
-        self._inbox: queue.SimpleQueue[tuple[str, dict[str, object], asyncio.Future[int]] | None]
-        self._inbox = queue.SimpleQueue()
-        self._seq, self._prev = storage.tail()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    async def append(self, agent: str, payload: dict[str, object]) -> int:
-        future: asyncio.Future[int] = self._loop.create_future()
-        self._inbox.put((agent, payload, future))
-        return await future
-
-    def _run(self) -> None:
-        while (first := self._inbox.get()) is not None:
-            batch = [first]
-            while len(batch) < 4096:
-                try:
-                    item = self._inbox.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._inbox.put(None)
-                    break
-                batch.append(item)
-            records = []
-            for agent, payload, _ in batch:
-                self._seq += 1
-                raw = encode(self._seq, agent, self._prev, payload)
-                self._prev = hashlib.sha256(raw).hexdigest()
-                records.append(Record(self._seq, agent, raw))
-            self.storage.write(records)
-            futures = [
-                (future, record.seq) for (_, _, future), record in zip(batch, records, strict=True)
-            ]
-            self._loop.call_soon_threadsafe(_resolve, futures)
-
-    def close(self) -> None:
-        self._inbox.put(None)
-        self._thread.join()
-        self.storage.close()
-
-
-def _resolve(futures: list[tuple[asyncio.Future[int], int]]) -> None:
-    for future, seq in futures:
-        if not future.done():
-            future.set_result(seq)
-
-
-class SqliteStorage:
-    """A plain table in WAL mode with synchronous=FULL and an index on agent."""
+    readonly = False
 
     def __init__(self, path: Path) -> None:
+        self.path = path
+        self.last_seq, self.head = 0, GENESIS_PREV
+
+    def _encode(self, drafts: Sequence[PreparedEvent]) -> tuple[list[Event], list[bytes]]:
+        ts = datetime.now(UTC)
+        ts_text = format_ts(ts)
+        seq, prev = self.last_seq, self.head
+        events, raws = [], []
+        for draft, context, data_json in drafts:
+            seq += 1
+            raw = encode_record(seq, ts_text, draft, encode_context(context), data_json, prev)
+            events.append(Event.committed(draft, seq=seq, ts=ts, prev=prev, context=context))
+            raws.append(raw)
+            prev = record_hash(raw)
+        return events, raws
+
+    def _advance(self, events: list[Event], raws: list[bytes]) -> None:
+        if events:
+            self.last_seq, self.head = events[-1].seq, record_hash(raws[-1])
+
+    def refresh(self) -> None:
+        """Readers of these baselines always read the live file."""
+
+
+class SqliteEventStore(_ChainedStore):
+    """A plain table in WAL mode with synchronous=FULL and an index on (agent, seq)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -105,51 +70,64 @@ class SqliteStorage:
             "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, agent TEXT, raw BLOB)"
         )
         self._db.execute("CREATE INDEX IF NOT EXISTS by_agent ON events (agent, seq)")
+        row = self._db.execute("SELECT seq, raw FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is not None:
+            self.last_seq, self.head = row[0], record_hash(row[1])
 
-    def write(self, records: Sequence[Record]) -> None:
+    def append_batch(self, drafts: Sequence[PreparedEvent]) -> list[Event]:
+        events, raws = self._encode(drafts)
         self._db.execute("BEGIN")
         self._db.executemany(
-            "INSERT INTO events VALUES (?, ?, ?)", [(r.seq, r.agent, r.raw) for r in records]
+            "INSERT INTO events VALUES (?, ?, ?)",
+            [(e.seq, e.agent, raw) for e, raw in zip(events, raws, strict=True)],
         )
         self._db.execute("COMMIT")
+        self._advance(events, raws)
+        return events
 
-    def read_agent(self, agent: str) -> list[bytes]:
-        rows = self._db.execute("SELECT raw FROM events WHERE agent = ? ORDER BY seq", (agent,))
-        return [row[0] for row in rows]
-
-    def tail(self) -> tuple[int, str]:
-        row = self._db.execute("SELECT seq, raw FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        return (0, GENESIS) if row is None else (row[0], hashlib.sha256(row[1]).hexdigest())
+    def query_raw(self, query: EventQuery) -> RawPage:
+        rows = self._db.execute(
+            "SELECT seq, raw FROM events WHERE agent = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (query.agent, query.after_seq, query.limit),
+        ).fetchall()
+        records = [RawRecord(seq, raw) for seq, raw in rows]
+        return RawPage(records, records[-1].seq if records else self.last_seq)
 
     def close(self) -> None:
         self._db.close()
 
 
-class JsonlStorage:
+class JsonlEventStore(_ChainedStore):
     """One JSON line per event, appended and fsynced per batch; no index."""
 
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        super().__init__(path)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        size = os.fstat(self._fd).st_size
+        if size:
+            last = os.pread(self._fd, min(size, 65536), max(0, size - 65536))
+            line = last.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+            self.last_seq, self.head = json.loads(line)["seq"], record_hash(line)
 
-    def write(self, records: Sequence[Record]) -> None:
-        os.write(self._fd, b"".join(record.raw + b"\n" for record in records))
+    def append_batch(self, drafts: Sequence[PreparedEvent]) -> list[Event]:
+        events, raws = self._encode(drafts)
+        os.write(self._fd, b"".join(raw + b"\n" for raw in raws))
         os.fsync(self._fd)
+        self._advance(events, raws)
+        return events
 
-    def read_agent(self, agent: str) -> list[bytes]:
+    def query_raw(self, query: EventQuery) -> RawPage:
         # No index: finding one agent's events means reading every line.
-        needle = f'"agent":"{agent}"'.encode()
-        with self._path.open("rb") as lines:
-            return [line for line in lines if needle in line]
-
-    def tail(self) -> tuple[int, str]:
-        size = self._path.stat().st_size
-        if size == 0:
-            return 0, GENESIS
-        with self._path.open("rb") as handle:
-            handle.seek(max(0, size - 65536))
-            last = handle.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
-        return json.loads(last)["seq"], hashlib.sha256(last).hexdigest()
+        needle = f'"agent":"{query.agent}"'.encode()
+        records = []
+        with self.path.open("rb") as lines:
+            for line in lines:
+                if needle in line:
+                    seq = int(line[7 : line.index(b",")])
+                    records.append(RawRecord(seq, line.rstrip(b"\n")))
+                    if len(records) >= query.limit:
+                        break
+        return RawPage(records, records[-1].seq if records else self.last_seq)
 
     def close(self) -> None:
         os.close(self._fd)

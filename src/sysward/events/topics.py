@@ -17,6 +17,7 @@ AGENT_STOPPED: Final = "agent.stopped"
 TOOL_INOTIFY_EVENT: Final = "tool.inotify.event"
 DAEMON_STARTED: Final = "daemon.started"
 DAEMON_STOPPING: Final = "daemon.stopping"
+DAEMON_RELOADED: Final = "daemon.reloaded"
 LOG_CHECKPOINT: Final = "log.checkpoint"
 CONTROL_AUTH: Final = "control.auth"
 

@@ -1,0 +1,1 @@
+"""The `sysward` command: drives the daemon through its control socket."""

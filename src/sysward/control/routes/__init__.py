@@ -1,0 +1,1 @@
+"""The control API's routes, one module per resource (agents, events, system)."""

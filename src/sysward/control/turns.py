@@ -1,0 +1,95 @@
+"""Answers folded from the log: a turn's progress (`TurnInfo`) and an agent's history.
+
+Both read stored records and fold them with pure functions, so what the API
+reports is exactly what the log says.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import cast
+
+from pydantic import JsonValue
+
+from sysward.control.models import HistoryMessage, TurnInfo, TurnStatus
+from sysward.events import topics
+from sysward.events.log import EventLog
+from sysward.events.query import MAX_QUERY_LIMIT, EventQuery
+from sysward.events.scan import RawRecord
+
+FINAL_STATUSES = frozenset({"completed", "failed", "quarantined"})
+
+
+async def read_all(log: EventLog, query: EventQuery) -> list[RawRecord]:
+    """Every record matching `query` (its after_seq is the start), page by page."""
+    records: list[RawRecord] = []
+    after = query.after_seq
+    while True:
+        page = await log.query_raw(
+            query.model_copy(update={"after_seq": after, "limit": MAX_QUERY_LIMIT})
+        )
+        records.extend(page.records)
+        if len(page.records) < MAX_QUERY_LIMIT:
+            return records
+        after = page.scanned_seq
+
+
+def envelopes(records: Iterable[RawRecord]) -> list[dict[str, JsonValue]]:
+    return [cast(dict[str, JsonValue], json.loads(record.raw)) for record in records]
+
+
+def fold_turn_info(
+    turn: str, events: list[dict[str, JsonValue]], *, is_current: bool
+) -> TurnInfo | None:
+    """A turn's state from its events (in seq order); None when there are none."""
+    if not events:
+        return None
+    info = TurnInfo(turn=turn, agent=str(events[0].get("agent") or ""), status="pending")
+    for event in events:
+        _fold(info, event)
+    if info.status == "pending" and (is_current or info.steps > 0):
+        info.status = "running"
+    info.events = events
+    return info
+
+
+def _fold(info: TurnInfo, event: dict[str, JsonValue]) -> None:
+    topic, data = event.get("topic"), event.get("data")
+    if not isinstance(data, dict):
+        return
+    if topic == topics.AGENT_PROMPT:
+        text = data.get("text")
+        info.prompt = text if isinstance(text, str) else None
+    elif topic == topics.AGENT_LLM_RESPONSE:
+        info.steps += 1
+    elif topic == topics.AGENT_TURN_COMPLETED:
+        status = data.get("status")
+        if isinstance(status, str) and status in FINAL_STATUSES:
+            info.status = cast(TurnStatus, status)
+        answer, error = data.get("answer"), data.get("error")
+        info.answer = answer if isinstance(answer, str) else None
+        info.error = error if isinstance(error, str) else None
+
+
+def history_messages(events: Iterable[dict[str, JsonValue]]) -> list[HistoryMessage]:
+    """The conversation as the API shows it, from `agent.message` envelopes."""
+    messages = []
+    for event in events:
+        data = event.get("data")
+        message = data.get("message") if isinstance(data, dict) else None
+        if event.get("topic") != topics.AGENT_MESSAGE or not isinstance(message, dict):
+            continue
+        messages.append(
+            HistoryMessage.model_validate(
+                {
+                    "seq": event.get("seq"),
+                    "turn": event.get("turn"),
+                    "role": message.get("role"),
+                    "content": message.get("content"),
+                    "tool_calls": message.get("tool_calls") or [],
+                    "tool_call_id": message.get("tool_call_id"),
+                }
+            )
+        )
+    return messages

@@ -1,0 +1,5 @@
+"""The systemd tool (``SystemdTool``); see ``sysward.tools.systemd.actions``."""
+
+from sysward.tools.systemd.actions import SystemdTool
+
+__all__ = ["SystemdTool"]
