@@ -7,16 +7,14 @@ test_file_changes.py and test_file_failures.py.
 import asyncio
 import base64
 import os
-import re
 from pathlib import Path
 
 import pytest
-from pydantic import JsonValue
 
 from sysward.tools import TOOL_RESULT, ToolErr, ToolOk, ToolRegistry
 from sysward.tools.file import FileTool
 
-ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+from .file_calls import call, fail
 
 
 @pytest.fixture
@@ -34,20 +32,6 @@ def registry(root: Path) -> ToolRegistry:
 @pytest.fixture
 def unconfined() -> ToolRegistry:
     return ToolRegistry([FileTool()])
-
-
-async def call(registry: ToolRegistry, action: str, **args: object) -> dict[str, JsonValue]:
-    result = await registry.invoke("file", action, args)
-    assert isinstance(result, ToolOk), result
-    assert isinstance(result.output, dict)
-    return result.output
-
-
-async def fail(registry: ToolRegistry, action: str, **args: object) -> str:
-    result = await registry.invoke("file", action, args)
-    assert isinstance(result, ToolErr), result
-    assert len(TOOL_RESULT.dump_json(result)) < 4000
-    return result.error.code
 
 
 def test_file_offers_the_spec_actions_with_their_effects(registry: ToolRegistry) -> None:

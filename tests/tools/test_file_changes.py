@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import JsonValue
 
-from sysward.tools import TOOL_RESULT, ToolErr, ToolOk, ToolRegistry
+from sysward.tools import ToolRegistry
 from sysward.tools.file import FileTool
+
+from .file_calls import call, fail, names
 
 IS_ROOT = os.getuid() == 0
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root")
@@ -32,24 +33,6 @@ def root(tmp_path: Path) -> Path:
 @pytest.fixture
 def registry(root: Path) -> ToolRegistry:
     return ToolRegistry([FileTool([root])])
-
-
-async def call(registry: ToolRegistry, action: str, **args: object) -> dict[str, JsonValue]:
-    result = await registry.invoke("file", action, args)
-    assert isinstance(result, ToolOk), result
-    assert isinstance(result.output, dict)
-    return result.output
-
-
-async def fail(registry: ToolRegistry, action: str, **args: object) -> str:
-    result = await registry.invoke("file", action, args)
-    assert isinstance(result, ToolErr), result
-    assert len(TOOL_RESULT.dump_json(result)) < 4000
-    return result.error.code
-
-
-def names(directory: Path) -> list[str]:
-    return sorted(path.name for path in directory.iterdir())
 
 
 def b64(data: bytes) -> str:

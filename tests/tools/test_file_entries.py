@@ -1,7 +1,6 @@
 """The file tool's stat and list actions, through the registry, on real entries."""
 
 import os
-import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,10 +8,10 @@ from pathlib import Path
 import pytest
 from pydantic import JsonValue
 
-from sysward.tools import TOOL_RESULT, ToolErr, ToolOk, ToolRegistry
+from sysward.tools import ToolOk, ToolRegistry
 from sysward.tools.file import FileTool
 
-ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+from .file_calls import ISO_UTC, call, fail
 
 
 @pytest.fixture
@@ -30,20 +29,6 @@ def registry(root: Path) -> ToolRegistry:
 @pytest.fixture
 def unconfined() -> ToolRegistry:
     return ToolRegistry([FileTool()])
-
-
-async def call(registry: ToolRegistry, action: str, **args: object) -> dict[str, JsonValue]:
-    result = await registry.invoke("file", action, args)
-    assert isinstance(result, ToolOk), result
-    assert isinstance(result.output, dict)
-    return result.output
-
-
-async def fail(registry: ToolRegistry, action: str, **args: object) -> str:
-    result = await registry.invoke("file", action, args)
-    assert isinstance(result, ToolErr), result
-    assert len(TOOL_RESULT.dump_json(result)) < 4000
-    return result.error.code
 
 
 # --- stat --------------------------------------------------------------------------------

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from sysward.tools import TOOL_RESULT, ToolErr, ToolRegistry
+from sysward.tools import ToolRegistry
 from sysward.tools.file import FileTool
+
+from .file_calls import fail, names
 
 IS_ROOT = os.getuid() == 0
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root")
@@ -33,17 +35,6 @@ def root(tmp_path: Path) -> Path:
 @pytest.fixture
 def registry(root: Path) -> ToolRegistry:
     return ToolRegistry([FileTool([root])])
-
-
-async def fail(registry: ToolRegistry, action: str, **args: object) -> str:
-    result = await registry.invoke("file", action, args)
-    assert isinstance(result, ToolErr), result
-    assert len(TOOL_RESULT.dump_json(result)) < 4000
-    return result.error.code
-
-
-def names(directory: Path) -> list[str]:
-    return sorted(path.name for path in directory.iterdir())
 
 
 # --- refusals root cannot override -------------------------------------------------------
