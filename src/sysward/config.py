@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -47,6 +48,12 @@ class DaemonSettings(_Section):
         default_factory=lambda: ["sysward"],
         description="Groups (besides root) whose members may use the control socket",
     )
+    checkpoint_interval_s: float = Field(
+        300,
+        gt=0,
+        le=86400,
+        description="Seconds between signed log.checkpoint events (only when new events exist)",
+    )
 
     @property
     def socket_path(self) -> Path:
@@ -65,12 +72,18 @@ class LlmEndpoint(_Section):
     """One OpenAI-compatible `/chat/completions` endpoint."""
 
     base_url: str = Field(pattern=r"^https?://", description="e.g. http://127.0.0.1:11434/v1")
-    model: str = Field(min_length=1)
+    model: str = Field(min_length=1, description="Model name sent to the server")
     api_key_env: str | None = Field(None, description="Environment variable holding the key")
     api_key_file: Path | None = Field(None, description="File holding the key (systemd creds)")
-    tool_calls: Literal["native", "json"] = "native"
-    timeout_s: float = Field(120, gt=0, le=3600)
-    max_retries: int = Field(4, ge=0, le=20)
+    tool_calls: Literal["native", "json"] = Field(
+        "native",
+        description="native: OpenAI tools/tool_calls; json: the model writes "
+        '{"tool", "action", "args"} as its content',
+    )
+    timeout_s: float = Field(120, gt=0, le=3600, description="Seconds per request")
+    max_retries: int = Field(
+        4, ge=0, le=20, description="Retries of connect errors, timeouts, 408, 429 and 5xx"
+    )
 
     @model_validator(mode="after")
     def _one_key_source(self) -> LlmEndpoint:
@@ -82,10 +95,10 @@ class LlmEndpoint(_Section):
 class AgentSettings(_Section):
     """An agent declared in config; it starts with the daemon."""
 
-    role: Name = "default"
-    llm: Name = "default"
-    max_steps: int = Field(25, ge=1, le=1000)
-    read_only: bool = False
+    role: Name = Field("default", description="A role file name (roles/NAME.toml)")
+    llm: Name = Field("default", description="An [llm.NAME] endpoint; must be defined")
+    max_steps: int = Field(25, ge=1, le=1000, description="LLM calls per turn at most")
+    read_only: bool = Field(False, description="Refuse every write action, whatever the rules")
 
 
 Decision = Literal["allow", "deny", "ask"]
@@ -94,22 +107,43 @@ Decision = Literal["allow", "deny", "ask"]
 class PolicyRule(_Section):
     """One policy rule; the first rule that matches a tool call decides it."""
 
-    tool: str = "*"
-    action: str = "*"
+    tool: str = Field("*", description="Glob over the tool name")
+    action: str = Field("*", description="Glob over the action name")
     match: dict[str, str] = Field(
         default_factory=dict, description="Globs over the call's named string arguments"
     )
-    decision: Decision
-    reason: str = ""
+    decision: Decision = Field(description="What a matching call gets")
+    reason: str = Field("", description="Shown to the model and the operator, and logged")
+
+
+def _must_be_absolute(path: Path) -> Path:
+    if not path.is_absolute():
+        raise ValueError(f"must be an absolute path, got {str(path)!r}")
+    return path
+
+
+AbsolutePath = Annotated[Path, AfterValidator(_must_be_absolute)]
 
 
 class PolicySettings(_Section):
-    """Global policy: rules, approvals and redaction."""
+    """Global policy: rules, approvals, redaction and where the file tool may act."""
 
-    rules: list[PolicyRule] = Field(default_factory=list)
-    approval_timeout_s: float = Field(3600, gt=0)
-    redact_env: list[str] = Field(default_factory=list)
-    read_only: bool = False
+    rules: list[PolicyRule] = Field(
+        default_factory=list, description="Checked in order; the first match decides"
+    )
+    approval_timeout_s: float = Field(
+        3600, gt=0, description="Seconds a pending ask waits before it expires to deny"
+    )
+    redact_env: list[str] = Field(
+        default_factory=list,
+        description="Environment variables whose values are never written to the log",
+    )
+    read_only: bool = Field(False, description="Refuse every write action for every agent")
+    allowed_paths: list[AbsolutePath] = Field(
+        default_factory=list,
+        description="Roots the file tool is confined to (symlinks and .. resolved); "
+        "empty: anywhere",
+    )
 
 
 class Settings(_Section):

@@ -65,6 +65,7 @@ class AgentSetup:
     endpoint: dict[str, Any] = field(default_factory=dict)
     wrap_model: Callable[[ChatModel], ChatModel] | None = None
     limits: ContextLimits = field(default_factory=ContextLimits)
+    approval_timeout_s: float = 3600.0
 
     def agent_config(self, name: str = AGENT) -> AgentConfig:
         return AgentConfig(
@@ -161,7 +162,11 @@ class AgentRig:
             [CryptoTool(self.state_dir / "keys"), self.notes, self.probe, self.hold, BoomTool()]
         )
         deps = AgentDeps(
-            log=log, model=self.model, registry=registry, global_rules=self.setup.rules
+            log=log,
+            model=self.model,
+            registry=registry,
+            global_rules=self.setup.rules,
+            approval_timeout_s=self.setup.approval_timeout_s,
         )
         self._supervisor = Supervisor(lambda config: deps, log, policy=self.setup.restarts)
         await self._supervisor.start([self.setup.agent_config()], self.runtime_config)

@@ -287,24 +287,6 @@ async def test_a_read_only_agent_is_denied_a_write_even_when_rules_allow_it(
     assert rig.notes.written == []
 
 
-async def test_a_write_no_rule_matches_asks_and_is_denied_for_now_with_the_reason(
-    rig: AgentRig, llm_server: ScriptedLlmServer
-) -> None:
-    llm_server.enqueue(
-        tool_calls_completion(native_call("notes_write", {"text": "x"})), text_completion("ok")
-    )
-    await rig.start(AgentSetup(rules=()))
-    record = await rig.ask("note x")
-    (dispatch,) = record.dispatches
-    assert dispatch.decision == "ask"
-    assert dispatch.reason == "no rule matched a write action: approval required"
-    (result,) = record.results("notes")
-    assert isinstance(result.result, ToolErr)
-    assert result.result.error.code == "permission_denied"
-    assert "approval required" in result.result.error.message
-    assert rig.notes.written == []
-
-
 async def test_a_read_no_rule_matches_is_allowed(
     rig: AgentRig, llm_server: ScriptedLlmServer
 ) -> None:

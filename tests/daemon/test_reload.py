@@ -79,3 +79,11 @@ def test_the_running_location_is_kept() -> None:
     assert kept.daemon.state_dir == Path("/var/lib/sysward")
     report = describe_reload(ConfigSource(Path("x")), (old, {}), (new, {}))
     assert report.restart_required == ["daemon.state_dir"]
+
+
+def test_new_allowed_paths_take_a_restart() -> None:
+    # The file tool is built once at start; a reload must not pretend to confine it anew.
+    old = parse_settings(BASE)
+    new = parse_settings(BASE + '\n[policy]\nallowed_paths = ["/srv"]\n')
+    report = describe_reload(ConfigSource(Path("x")), (old, {}), (new, {}))
+    assert report.restart_required == ["policy.allowed_paths"]

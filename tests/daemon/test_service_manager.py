@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,3 +89,21 @@ def test_no_activation_without_the_variables(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("LISTEN_PID", raising=False)
     monkeypatch.delenv("LISTEN_FDS", raising=False)
     assert activation_fds() == []
+
+
+@pytest.mark.parametrize("use_systemd_python", [True, False])
+def test_reloading_carries_the_monotonic_time_it_started(
+    notify_socket: socket.socket, monkeypatch: pytest.MonkeyPatch, use_systemd_python: bool
+) -> None:
+    if not use_systemd_python:
+        monkeypatch.setattr(service_manager, "sd_daemon", None)
+    elif service_manager.sd_daemon is None:
+        pytest.skip("systemd-python is not installed")
+    before = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+    ServiceNotifier().reloading("reloading")
+    after = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+    reloading, stamp, status = notify_socket.recv(4096).decode().split("\n")
+    assert (reloading, status) == ("RELOADING=1", "STATUS=reloading")
+    name, _, usec = stamp.partition("=")
+    assert name == "MONOTONIC_USEC"
+    assert before <= int(usec) <= after

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import pytest_asyncio
 
@@ -42,6 +43,41 @@ async def launcher(short_tmp: Path) -> AsyncIterator[DaemonLauncher]:
         await launcher.cleanup()
 
 
+LaunchWithConfig = Callable[[str], Awaitable[DaemonProcess]]
+# Write actions (bash exec, inotify watch) otherwise wait for an operator's approval.
+ALLOW_EVERYTHING = '\n[[policy.rules]]\ntool = "*"\ndecision = "allow"\n'
+
+
+async def launch_in(
+    launcher: DaemonLauncher, directory: Path, llm_url: str, *args: str, extra: str = ""
+) -> DaemonProcess:
+    """A daemon (agent `ops`, role sysadmin) with config, state and socket in `directory`."""
+    socket_path = directory / "sysward.sock"
+    config = write_config(
+        directory / "sysward.toml",
+        state_dir=directory / "state",
+        socket_path=socket_path,
+        llm_url=llm_url,
+        agents={"ops": "sysadmin"},
+        extra=extra,
+    )
+    daemon = await launcher.launch(["--config", str(config), *args], socket_path=socket_path)
+    daemon.config_path = config
+    return daemon
+
+
+@pytest.fixture
+def launch_with_config(launcher: DaemonLauncher, llm: ScriptedLlmServer) -> LaunchWithConfig:
+    """Start a daemon (agent `ops`, role sysadmin) whose sysward.toml ends with `extra`."""
+
+    async def launch(extra: str) -> DaemonProcess:
+        directory = launcher.root / f"cfg{len(launcher.started)}"
+        directory.mkdir()
+        return await launch_in(launcher, directory, llm.base_url, extra=extra)
+
+    return launch
+
+
 # -- one daemon shared by a module's tests (modules opt in with loop_scope="module") --
 
 
@@ -53,21 +89,25 @@ async def module_llm() -> AsyncIterator[ScriptedLlmServer]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def module_daemon(module_llm: ScriptedLlmServer) -> AsyncIterator[DaemonProcess]:
-    """A daemon with config agent `ops` (role default) and a 0.2 s SSE heartbeat."""
+    """A daemon with config agent `ops` (role sysadmin) and a 0.2 s SSE heartbeat."""
     root = Path(tempfile.mkdtemp(prefix="sw", dir="/tmp"))
     launcher = DaemonLauncher(root)
-    socket_path = root / "sysward.sock"
-    config = write_config(
-        root / "sysward.toml",
-        state_dir=root / "state",
-        socket_path=socket_path,
-        llm_url=module_llm.base_url,
-        agents={"ops": "sysadmin"},
-    )
     try:
-        yield await launcher.launch(
-            ["--config", str(config), "--heartbeat", "0.2"], socket_path=socket_path
-        )
+        yield await launch_in(launcher, root, module_llm.base_url, "--heartbeat", "0.2")
     finally:
         await launcher.cleanup()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def client(module_daemon: DaemonProcess) -> AsyncIterator[httpx.AsyncClient]:
+    """An API client of the module's shared daemon."""
+    async with module_daemon.client() as client:
+        yield client
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def scripted_llm(module_llm: ScriptedLlmServer) -> AsyncIterator[ScriptedLlmServer]:
+    """The module daemon's scripted server; each test must use every reply it scripts."""
+    yield module_llm
+    module_llm.verify()

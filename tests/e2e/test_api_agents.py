@@ -7,11 +7,8 @@ test uses its own agents and scripts its own LLM replies.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-import pytest_asyncio
 
 from sysward.llm.scripted import (
     ScriptedLlmServer,
@@ -21,22 +18,9 @@ from sysward.llm.scripted import (
 )
 
 from .api import assert_error, new_agent, run_turn
-from .daemon import DaemonProcess, read_sse
+from .daemon import read_sse
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def client(module_daemon: DaemonProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with module_daemon.client() as client:
-        yield client
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def llm(module_llm: ScriptedLlmServer) -> AsyncIterator[ScriptedLlmServer]:
-    """The module's scripted server; each test must use every reply it scripts."""
-    yield module_llm
-    module_llm.verify()
 
 
 SPEC_ROUTES = {
@@ -168,7 +152,7 @@ async def test_deleting_a_config_agent_is_409(client: httpx.AsyncClient) -> None
 
 
 async def test_stopped_agent_refuses_prompts_until_started(
-    client: httpx.AsyncClient, llm: ScriptedLlmServer
+    client: httpx.AsyncClient, scripted_llm: ScriptedLlmServer
 ) -> None:
     name = await new_agent(client)
     stopped = await client.post(f"/v1/agents/{name}/stop")
@@ -178,7 +162,7 @@ async def test_stopped_agent_refuses_prompts_until_started(
     started = await client.post(f"/v1/agents/{name}/start")
     assert started.json()["state"] in ("starting", "idle")
     assert_error(await client.post(f"/v1/agents/{name}/start"), 409, "conflict")
-    llm.enqueue(text_completion("back"))
+    scripted_llm.enqueue(text_completion("back"))
     events = await run_turn(client, name, "hi again")
     assert events[-1]["data"]["answer"] == "back"
 
@@ -187,11 +171,11 @@ async def test_stopped_agent_refuses_prompts_until_started(
 
 
 async def test_prompt_without_wait_returns_the_turn_at_once_and_it_completes(
-    client: httpx.AsyncClient, llm: ScriptedLlmServer
+    client: httpx.AsyncClient, scripted_llm: ScriptedLlmServer
 ) -> None:
     name = await new_agent(client)
     since = (await client.get("/v1/health")).json()["last_seq"]
-    llm.enqueue(text_completion("the answer"))
+    scripted_llm.enqueue(text_completion("the answer"))
     async with client.stream(
         "GET", "/v1/events/stream", params={"agent": name, "since": since}
     ) as stream:
@@ -215,10 +199,10 @@ async def test_prompt_without_wait_returns_the_turn_at_once_and_it_completes(
 
 
 async def test_prompt_with_wait_streams_the_turn_with_tool_calls(
-    client: httpx.AsyncClient, llm: ScriptedLlmServer
+    client: httpx.AsyncClient, scripted_llm: ScriptedLlmServer
 ) -> None:
     name = await new_agent(client)
-    llm.enqueue(
+    scripted_llm.enqueue(
         tool_calls_completion(native_call("crypto_sha256", {"data": "abc"}, call_id="c1")),
         text_completion("hashed"),
     )
@@ -236,10 +220,10 @@ async def test_prompt_with_wait_streams_the_turn_with_tool_calls(
 
 
 async def test_accept_event_stream_header_streams_the_turn(
-    client: httpx.AsyncClient, llm: ScriptedLlmServer
+    client: httpx.AsyncClient, scripted_llm: ScriptedLlmServer
 ) -> None:
     name = await new_agent(client)
-    llm.enqueue(text_completion("streamed"))
+    scripted_llm.enqueue(text_completion("streamed"))
     async with client.stream(
         "POST",
         f"/v1/agents/{name}/prompt",
@@ -253,10 +237,10 @@ async def test_accept_event_stream_header_streams_the_turn(
 
 
 async def test_history_is_the_conversation(
-    client: httpx.AsyncClient, llm: ScriptedLlmServer
+    client: httpx.AsyncClient, scripted_llm: ScriptedLlmServer
 ) -> None:
     name = await new_agent(client)
-    llm.enqueue(
+    scripted_llm.enqueue(
         tool_calls_completion(native_call("crypto_sha256", {"data": "x"}, call_id="c9")),
         text_completion("done"),
     )

@@ -4,12 +4,10 @@ event queries and streams, approvals, tools, log verification, metrics, limits.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from sysward.llm.scripted import (
     ScriptedLlmServer,
@@ -19,22 +17,8 @@ from sysward.llm.scripted import (
 )
 
 from .api import assert_error, new_agent, run_turn, unique_name
-from .daemon import DaemonProcess
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def client(module_daemon: DaemonProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with module_daemon.client() as client:
-        yield client
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def llm(module_llm: ScriptedLlmServer) -> AsyncIterator[ScriptedLlmServer]:
-    """The module's scripted server; each test must use every reply it scripts."""
-    yield module_llm
-    module_llm.verify()
 
 
 # -- events ---------------------------------------------------------------------------------
@@ -161,10 +145,10 @@ async def test_log_verify_reports_an_intact_chain(client: httpx.AsyncClient) -> 
 
 
 async def test_metrics_count_llm_calls_tokens_and_tool_results(
-    client: httpx.AsyncClient, llm: ScriptedLlmServer
+    client: httpx.AsyncClient, scripted_llm: ScriptedLlmServer
 ) -> None:
     name = await new_agent(client)
-    llm.enqueue(
+    scripted_llm.enqueue(
         tool_calls_completion(native_call("crypto_sha256", {"data": "m"}, call_id="m1")),
         text_completion("ok"),
     )

@@ -70,7 +70,8 @@ def test_the_first_matching_rule_wins() -> None:
         rule("allow", tool="bash"),
         rule("deny"),
     )
-    deleting = decide(facts(args={"command": "rm -rf /var"}), rules)
+    # Not `rm -rf /var`: that is a hard block, decided before any rule.
+    deleting = decide(facts(args={"command": "rm -rf /var/cache/build"}), rules)
     assert deleting == PolicyDecision("deny", "never recursive deletes", rule="policy.rules.0")
     listing = decide(facts(args={"command": "ls /var"}), rules)
     assert listing == PolicyDecision("allow", "matched policy.rules.1", rule="policy.rules.1")

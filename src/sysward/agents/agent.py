@@ -11,12 +11,17 @@ import asyncio
 import enum
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
+
+from sysward.agents.approvals import ApprovalBook
 from sysward.agents.history import ContextLimits, messages_from_events
-from sysward.agents.payloads import AgentLifecycle, Payload, Prompted
+from sysward.agents.payloads import AgentLifecycle, Payload, Prompted, TurnCompleted
 from sysward.agents.roles import Role
 from sysward.agents.steps import StepRunner
-from sysward.agents.turn import Done, TurnState, fold_turn, new_turn_state, next_step
+from sysward.agents.turn import Done, Step, TurnState, fold_turn, new_turn_state, next_step
+from sysward.agents.unreadable import UnreadableEvent, reported_seq, unreadable_event
 from sysward.config import PolicyRule
+from sysward.errors import SyswardError
 from sysward.events import topics
 from sysward.events.log import EventLog
 from sysward.events.query import EventQuery
@@ -34,6 +39,11 @@ class AgentState(enum.StrEnum):
     BACKOFF = "backoff"
     STOPPED = "stopped"
     CRASHED = "crashed"
+    AWAITING_APPROVAL = "awaiting_approval"
+
+
+class TurnFinished(SyswardError):
+    """The turn has already ended (or is not one of this agent's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,29 +68,50 @@ class AgentDeps:
     registry: ToolRegistry
     global_rules: tuple[PolicyRule, ...] = ()
     global_read_only: bool = False
+    approval_timeout_s: float = 3600.0
 
 
 class Agent:
     """Folds its events from the log and runs its turns, one at a time, in order."""
 
-    def __init__(self, config: AgentConfig, deps: AgentDeps) -> None:
+    def __init__(self, config: AgentConfig, deps: AgentDeps, approvals: ApprovalBook) -> None:
         self.config = config
         self.deps = deps
+        self.approvals = approvals
         self.state = AgentState.STARTING
         self.current_turn: str | None = None
         self.conversation: list[ChatMessage] = []
         self._turns: dict[str, TurnState] = {}
         self._cursor = 0
+        self._unreadable: dict[int, UnreadableEvent] = {}
         self._wakeup = asyncio.Event()
         self._runner = StepRunner(self)
+        # Held while a turn's step runs, and by a cancel of that turn: never both at once.
+        self._turn_locks: dict[str, asyncio.Lock] = {}
+        self._step_task: asyncio.Task[None] | None = None
+        self._cancelling: set[str] = set()
 
     @property
     def name(self) -> str:
         return self.config.name
 
     def wake(self) -> None:
-        """New work may be in the log (a prompt was appended)."""
+        """New work may be in the log (a prompt or an approval decision was appended)."""
         self._wakeup.set()
+
+    async def wait_for_wakeup(self, timeout_s: float, *, is_awaiting_approval: bool) -> None:
+        """Park until `wake()` or the timeout; the caller folds the log to see what changed."""
+        if is_awaiting_approval:
+            self.state = AgentState.AWAITING_APPROVAL
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._wakeup.wait()
+        except TimeoutError:
+            pass
+        finally:
+            self.state = AgentState.BUSY
+        # Cleared only after waking: whatever woke us is folded by the catch-up that follows.
+        self._wakeup.clear()
 
     async def emit(self, topic: str, type_: str, payload: Payload, turn: str | None = None) -> None:
         await self.emit_many([(topic, type_, payload)], turn=turn)
@@ -123,16 +154,54 @@ class Agent:
             self.current_turn = None
 
     async def _drive(self, turn: str) -> None:
-        while True:
-            state = self._turns.get(turn)
-            if state is None:
-                return
-            step = next_step(state)
-            if isinstance(step, Done):
-                self._turns.pop(turn, None)
-                return
-            await self._runner.run(step, state)
-            await self.catch_up()
+        lock = self._turn_locks.setdefault(turn, asyncio.Lock())
+        try:
+            while True:
+                async with lock:
+                    await self.catch_up()
+                    state = self._turns.get(turn)
+                    if state is None:
+                        return
+                    step = next_step(state)
+                    if isinstance(step, Done):
+                        self._turns.pop(turn, None)
+                        return
+                    if turn not in self._cancelling:
+                        await self._run_step(step, state)
+        finally:
+            self._turn_locks.pop(turn, None)
+
+    async def _run_step(self, step: Step, state: TurnState) -> None:
+        """One step as its own task, so cancelling the turn cancels just that step."""
+        task = asyncio.create_task(self._runner.run(step, state), name=f"{self.name}-step")
+        self._step_task = task
+        try:
+            await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if (current is not None and current.cancelling()) or not task.cancelled():
+                raise
+        finally:
+            self._step_task = None
+
+    async def cancel_turn(self, turn: str, uid: int | None) -> TurnCompleted:
+        """End a turn now: its running step is cancelled, what it leaves is recorded."""
+        self._cancelling.add(turn)
+        try:
+            if self.current_turn == turn and self._step_task is not None:
+                self._step_task.cancel()
+            async with self._turn_locks.setdefault(turn, asyncio.Lock()):
+                await self.catch_up()
+                state = self._turns.get(turn)
+                if state is None:
+                    raise TurnFinished(f"turn {turn} has already ended")
+                completed = await self._runner.cancel(state, uid)
+                await self.catch_up()
+                return completed
+        finally:
+            self._cancelling.discard(turn)
+            if self.current_turn != turn:
+                self._turn_locks.pop(turn, None)
 
     def _oldest_unfinished(self) -> str | None:
         pending = [state for state in self._turns.values() if not state.is_finished]
@@ -150,9 +219,22 @@ class Agent:
                 self._fold(event)
             self._cursor = max(self._cursor, page.scanned_seq)
             if len(page.events) < 1000:
-                return
+                break
+        while self._unreadable:
+            _, skipped = self._unreadable.popitem()
+            await self.emit(topics.AGENT_ERROR, skipped.error.kind, skipped.error, skipped.turn)
 
     def _fold(self, event: Event) -> None:
+        try:
+            self._fold_readable(event)
+        except ValidationError as exc:
+            # Folding it again would fail again: a restart cannot fix it, so skip it (once).
+            if event.topic == topics.AGENT_PROMPT and event.turn is not None:
+                self._turns.pop(event.turn, None)  # a turn without its prompt cannot run
+            self._unreadable[event.seq] = unreadable_event(event, exc)
+
+    def _fold_readable(self, event: Event) -> None:
+        self._unreadable.pop(reported_seq(event) or 0, None)
         if event.topic == topics.AGENT_MESSAGE:
             self.conversation.extend(messages_from_events([event]))
         if event.turn is None:

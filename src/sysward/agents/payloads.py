@@ -6,6 +6,7 @@ topic decides the model, so a record is never misread as another kind.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -74,20 +75,57 @@ class ToolFinished(Payload):
     interrupted: bool = False
 
 
+class ApprovalRequested(Payload):
+    """agent.approval_requested: policy said `ask`; the turn waits for an operator."""
+
+    id: str
+    call_id: str
+    tool: str
+    action: str
+    args: dict[str, JsonValue]
+    action_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    reason: str
+    rule: str | None = None
+    requested_at: datetime
+    expires_at: datetime
+    timeout_s: float
+
+
+ApprovalVerdict = Literal["approve", "deny", "expire", "cancel"]
+
+
+class ApprovalDecided(Payload):
+    """agent.approval_decided: an approval's one decision (the first recorded counts)."""
+
+    id: str
+    decision: ApprovalVerdict
+    reason: str = ""
+    approver_uid: int | None = None
+    action_sha256: str
+
+
 class TurnCompleted(Payload):
     """agent.turn_completed: the turn ended; it is never resumed again."""
 
-    status: Literal["completed", "failed", "quarantined"]
+    status: Literal["completed", "failed", "quarantined", "cancelled"]
     steps: int
     answer: str | None = None
     error: str | None = None
+    cancelled_by_uid: int | None = None
 
 
 class AgentFailed(Payload):
     """agent.error: something went wrong that an operator may need to know about."""
 
     kind: Literal[
-        "llm", "malformed_output", "max_steps", "crash", "crash_loop", "quarantined", "config"
+        "llm",
+        "malformed_output",
+        "max_steps",
+        "crash",
+        "crash_loop",
+        "quarantined",
+        "config",
+        "unreadable_event",
     ]
     message: str
     details: dict[str, JsonValue] = Field(default_factory=dict)
@@ -122,6 +160,8 @@ _BY_TOPIC: dict[str, type[Payload]] = {
     topics.AGENT_LLM_RESPONSE: LlmResponded,
     topics.AGENT_MESSAGE: MessageAdded,
     topics.AGENT_TOOL_DISPATCH: ToolDispatched,
+    topics.AGENT_APPROVAL_REQUESTED: ApprovalRequested,
+    topics.AGENT_APPROVAL_DECIDED: ApprovalDecided,
     topics.AGENT_TURN_COMPLETED: TurnCompleted,
     topics.AGENT_ERROR: AgentFailed,
     topics.AGENT_CREATED: AgentCreated,

@@ -32,11 +32,18 @@ class Role(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = ""
-    description: str
-    prompt: str = Field(min_length=1)
+    description: str = Field(description="What the role is for")
+    prompt: str = Field(min_length=1, description="The system prompt")
     tools: list[str] = Field(description="Allowed tools, as `tool` or `tool:action`")
-    model: str | None = None
-    max_steps: int | None = Field(None, ge=1, le=1000)
+    model: str | None = Field(
+        None, description="Accepted but not used yet: the agent's endpoint names the model"
+    )
+    max_steps: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="LLM calls per turn for run-time agents created without max_steps",
+    )
     policy: RolePolicy = Field(default_factory=RolePolicy)
 
     def allows(self, tool: str, action: str) -> bool:

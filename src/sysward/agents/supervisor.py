@@ -16,8 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sysward.agents.agent import Agent, AgentConfig, AgentDeps, AgentState
+from sysward.agents.approvals import ApprovalBook
 from sysward.agents.ids import TurnId, new_turn_id
-from sysward.agents.payloads import AgentCreated, AgentDeleted, AgentFailed, AgentLifecycle
+from sysward.agents.payloads import (
+    AgentCreated,
+    AgentDeleted,
+    AgentFailed,
+    AgentLifecycle,
+    TurnCompleted,
+)
 from sysward.errors import SyswardError
 from sysward.events import topics
 from sysward.events.log import EventLog
@@ -74,6 +81,7 @@ class Supervisor:
         self._log = log
         self._policy = policy or RestartPolicy()
         self._slots: dict[str, _Slot] = {}
+        self.approvals = ApprovalBook(log, on_decided=self._wake)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -81,6 +89,7 @@ class Supervisor:
         self, configured: list[AgentConfig], runtime_config: ConfigFactory
     ) -> list[str]:
         """Start config agents and restore run-time ones; returns the names started."""
+        await self.approvals.open()
         for config in configured:
             self._slots[config.name] = _Slot(config, origin="config")
         for name, created in (await self._runtime_agents()).items():
@@ -111,13 +120,21 @@ class Supervisor:
         slot.state = AgentState.STARTING
         # The first incarnation exists before its task runs, so prompts can be
         # accepted at once; they are durable and the agent folds them on start.
-        slot.agent = Agent(slot.config, self._deps_for(slot.config))
+        slot.agent = self._new_agent(slot.config)
         slot.task = asyncio.create_task(self._supervise(slot), name=f"agent-{name}")
+
+    def _new_agent(self, config: AgentConfig) -> Agent:
+        return Agent(config, self._deps_for(config), self.approvals)
+
+    def _wake(self, name: str) -> None:
+        slot = self._slots.get(name)
+        if slot is not None and slot.agent is not None:
+            slot.agent.wake()
 
     async def _supervise(self, slot: _Slot) -> None:
         """Run the agent; on a crash record it, back off and start a fresh incarnation."""
         while True:
-            agent = slot.agent or Agent(slot.config, self._deps_for(slot.config))
+            agent = slot.agent or self._new_agent(slot.config)
             slot.agent = agent
             try:
                 await agent.run()
@@ -201,6 +218,7 @@ class Supervisor:
         for slot in self._slots.values():
             await self._cancel(slot)
             slot.state = AgentState.STOPPED
+        self.approvals.close()
 
     # -- run-time agents ---------------------------------------------------------
 
@@ -246,6 +264,14 @@ class Supervisor:
         turn = new_turn_id()
         await slot.agent.submit(text, turn)
         return turn
+
+    async def cancel_turn(self, name: str, turn: str, uid: int | None) -> TurnCompleted:
+        """Cancel one of the agent's unfinished turns; TurnFinished if it has ended."""
+        slot = self._slot(name)
+        if slot.agent is not None and slot.task is not None and not slot.task.done():
+            return await slot.agent.cancel_turn(turn, uid)
+        # Not running: a fresh incarnation folds the log and records the end, runs nothing.
+        return await self._new_agent(slot.config).cancel_turn(turn, uid)
 
     def state_of(self, name: str) -> AgentState:
         slot = self._slot(name)

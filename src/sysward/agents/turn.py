@@ -13,6 +13,8 @@ from typing import Final
 
 from sysward.agents.payloads import (
     AgentFailed,
+    ApprovalDecided,
+    ApprovalRequested,
     LlmResponded,
     MessageAdded,
     Prompted,
@@ -46,6 +48,8 @@ class TurnState:
     steps: int = 0
     awaiting: tuple[ToolCall, ...] = ()
     dispatched: dict[str, ToolDispatched] = field(default_factory=dict)
+    approvals: dict[str, ApprovalRequested] = field(default_factory=dict)
+    decisions: dict[str, ApprovalDecided] = field(default_factory=dict)
     answered: frozenset[str] = frozenset()
     answer: str | None = None
     wants_answer_to_malformed: bool = False
@@ -63,6 +67,15 @@ class TurnState:
     @property
     def unanswered(self) -> list[ToolCall]:
         return [call for call in self.awaiting if call.id not in self.answered]
+
+    @property
+    def pending_approval(self) -> ApprovalRequested | None:
+        """The approval of an unanswered call that no decision has closed yet."""
+        for call in self.unanswered:
+            approval = self.approvals.get(call.id)
+            if approval is not None and approval.id not in self.decisions:
+                return approval
+        return None
 
 
 def fold_turn(state: TurnState, event: Event) -> TurnState:
@@ -87,6 +100,11 @@ def _apply(state: TurnState, payload: object) -> TurnState:
             return _apply_llm_response(_close_step(state), payload)
         case ToolDispatched():
             return replace(state, dispatched={**state.dispatched, payload.call_id: payload})
+        case ApprovalRequested():
+            return replace(state, approvals={**state.approvals, payload.call_id: payload})
+        case ApprovalDecided() if payload.id not in state.decisions:
+            # The first decision recorded is the one that counts; later ones change nothing.
+            return replace(state, decisions={**state.decisions, payload.id: payload})
         case ToolFinished():
             return _apply_tool_result(state, payload)
         case AgentFailed(kind="crash"):
@@ -104,6 +122,8 @@ def _apply_llm_response(state: TurnState, reply: LlmResponded) -> TurnState:
         steps=state.steps + 1,
         awaiting=tuple(reply.tool_calls),
         dispatched={},
+        approvals={},
+        decisions={},
         answered=frozenset(),
         answer=reply.content if is_final else None,
         wants_answer_to_malformed=bool(reply.malformed),
@@ -163,6 +183,33 @@ class RecordInterrupted:
 
 
 @dataclass(frozen=True, slots=True)
+class AwaitApproval:
+    """Policy asked an operator: wait for the decision, at most until it expires."""
+
+    call: ToolCall
+    approval: ApprovalRequested
+
+
+@dataclass(frozen=True, slots=True)
+class RunApproved:
+    """An operator approved the call: run it if it is still the action they approved."""
+
+    call: ToolCall
+    approval: ApprovalRequested
+    decision: ApprovalDecided
+    is_rerun: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRefused:
+    """The approval was denied, expired or closed: tell the model, do not run."""
+
+    call: ToolCall
+    approval: ApprovalRequested
+    decision: ApprovalDecided
+
+
+@dataclass(frozen=True, slots=True)
 class Finish:
     answer: str | None
 
@@ -179,7 +226,18 @@ class Done:
     """Nothing left to do: the turn has completed."""
 
 
-Step = Begin | CallLlm | RunCall | RecordInterrupted | Finish | Fail | Done
+Step = (
+    Begin
+    | CallLlm
+    | RunCall
+    | AwaitApproval
+    | RunApproved
+    | RecordRefused
+    | RecordInterrupted
+    | Finish
+    | Fail
+    | Done
+)
 
 
 def next_step(state: TurnState) -> Step:
@@ -194,14 +252,38 @@ def next_step(state: TurnState) -> Step:
         )
     if not state.has_started:
         return Begin(state.prompt)
-    for call in state.unanswered:
-        dispatch = state.dispatched.get(call.id)
-        if dispatch is None:
-            return RunCall(call)
-        if dispatch.effect == "read":
-            return RunCall(call, is_rerun=True)
-        return RecordInterrupted(call, dispatch)
+    unanswered = state.unanswered
+    if unanswered:
+        return _call_step(state, unanswered[0])
     return _after_results(state)
+
+
+def _call_step(state: TurnState, call: ToolCall) -> Step:
+    dispatch = state.dispatched.get(call.id)
+    if dispatch is None:
+        return RunCall(call)
+    approval = state.approvals.get(call.id)
+    if approval is not None:
+        return _approval_step(state, call, approval, dispatch)
+    if dispatch.effect == "read":
+        return RunCall(call, is_rerun=True)
+    return RecordInterrupted(call, dispatch)
+
+
+def _approval_step(
+    state: TurnState, call: ToolCall, approval: ApprovalRequested, dispatch: ToolDispatched
+) -> Step:
+    decision = state.decisions.get(approval.id)
+    if decision is None:
+        return AwaitApproval(call, approval)
+    if decision.decision != "approve":
+        return RecordRefused(call, approval, decision)
+    # An `ask` dispatch ran nothing; only the approved `allow` dispatch started the tool.
+    if dispatch.decision == "ask":
+        return RunApproved(call, approval, decision)
+    if dispatch.effect == "read":
+        return RunApproved(call, approval, decision, is_rerun=True)
+    return RecordInterrupted(call, dispatch)
 
 
 def _after_results(state: TurnState) -> Step:

@@ -10,7 +10,7 @@ from sysward.cli.output import note, print_json, print_json_line, say
 from sysward.cli.progress import describe
 from sysward.cli.shapes import Envelope, PromptAccepted
 from sysward.cli.turns import OnEvent, TurnFollower, TurnRecord
-from sysward.control.client import path_segment
+from sysward.control.client import ApiError, ControlClient, PermissionDenied, path_segment
 
 EXIT_INTERRUPTED = 130
 
@@ -38,7 +38,7 @@ def run_ask(ctx: Context, args: argparse.Namespace) -> int:
     try:
         record = follower.prompt(text)
     except KeyboardInterrupt:
-        note(stopped_waiting(follower.record))
+        note(cancel_turn(ctx.client, follower.record))
         return EXIT_INTERRUPTED
     if ctx.is_json and not args.stream:
         print_json(record.summary())
@@ -79,6 +79,21 @@ def show_outcome(record: TurnRecord) -> None:
         say(record.answer or "")
         return
     note(f"turn {record.turn} {record.status}: {record.error or 'no reason given'}")
+
+
+def cancel_turn(client: ControlClient, record: TurnRecord) -> str:
+    """Ctrl-C: cancel the turn in the daemon (never the daemon itself) and say which."""
+    if record.turn is None:
+        return stopped_waiting(record)
+    try:
+        client.post(f"/v1/turns/{path_segment(record.turn)}/cancel", {})
+    except PermissionDenied:
+        raise
+    except ApiError as exc:
+        if exc.status == 409:
+            return f"turn {record.turn} had already ended ({exc.message})"
+        return f"{stopped_waiting(record)}; cancelling it failed: {exc.code}: {exc.message}"
+    return f"cancelled turn {record.turn}"
 
 
 def stopped_waiting(record: TurnRecord) -> str:

@@ -1,6 +1,6 @@
 """`sysward chat AGENT`: an interactive session, one turn per line.
 
-Ctrl-C during a turn stops waiting for it (the turn goes on in the daemon) and
+Ctrl-C during a turn cancels that turn in the daemon (the daemon goes on) and
 returns to the prompt; Ctrl-C at the prompt clears the line; Ctrl-D or /quit exits.
 """
 
@@ -12,7 +12,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from sysward.cli.ask import progress_printer, show_outcome, stopped_waiting
+from sysward.cli.ask import cancel_turn, progress_printer, show_outcome
 from sysward.cli.command import CommandSet, Context
 from sysward.cli.output import note, print_json_line
 from sysward.cli.turns import TurnFollower
@@ -35,7 +35,7 @@ def run_chat(ctx: Context, args: argparse.Namespace) -> int:
     is_interactive = sys.stdin.isatty()
     history = open_history() if is_interactive else None
     if is_interactive:
-        note(f"chatting with {agent}; Ctrl-C stops waiting for a turn, Ctrl-D exits")
+        note(f"chatting with {agent}; Ctrl-C cancels a running turn, Ctrl-D exits")
     follower = TurnFollower(ctx.client, agent, progress_printer(ctx, is_streaming=False))
     try:
         while (text := read_line(f"{agent}> " if is_interactive else "")) is not None:
@@ -67,7 +67,7 @@ def run_turn(ctx: Context, follower: TurnFollower, text: str) -> None:
     try:
         record = follower.prompt(text)
     except KeyboardInterrupt:
-        note(stopped_waiting(follower.record))
+        note(cancel_turn(ctx.client, follower.record))
         return
     except PermissionDenied:
         raise

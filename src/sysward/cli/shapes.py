@@ -109,6 +109,9 @@ class ChainReport(TypedDict):
     head: str
     first_bad_seq: NotRequired[int | None]
     reason: NotRequired[str | None]
+    checkpoints: NotRequired[int]
+    last_signed_seq: NotRequired[int | None]
+    unsigned_tail: NotRequired[int]
 
 
 class Approval(TypedDict):
@@ -160,7 +163,8 @@ class ToolFinishedData(TypedDict):
 
 
 class TurnCompletedData(TypedDict):
-    status: Literal["completed", "failed", "quarantined"]
+    status: Literal["completed", "failed", "quarantined", "cancelled"]
     steps: int
     answer: NotRequired[str | None]
     error: NotRequired[str | None]
+    cancelled_by_uid: NotRequired[int | None]

@@ -5,6 +5,7 @@ The CLI imports only this module and the client, never the server, so it starts 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -36,7 +37,9 @@ class Health(_Body):
     agents: int
 
 
-AgentStateName = Literal["starting", "idle", "busy", "backoff", "stopped", "crashed"]
+AgentStateName = Literal[
+    "starting", "idle", "busy", "backoff", "stopped", "crashed", "awaiting_approval"
+]
 
 
 class AgentInfo(_Body):
@@ -70,7 +73,7 @@ class PromptAccepted(_Body):
     turn: str
 
 
-TurnStatus = Literal["pending", "running", "completed", "failed", "quarantined"]
+TurnStatus = Literal["pending", "running", "completed", "failed", "quarantined", "cancelled"]
 
 
 class TurnInfo(_Body):
@@ -108,3 +111,41 @@ class EventsPage(_Body):
 class ApprovalDecision(_Body):
     decision: Literal["approve", "deny"]
     reason: str = Field("", max_length=2000)
+
+
+class ApprovalInfo(_Body):
+    """A tool call waiting for an operator's decision (`GET /v1/approvals`)."""
+
+    id: str
+    agent: str
+    turn: str
+    tool: str
+    action: str
+    args: dict[str, JsonValue]
+    reason: str
+    rule: str | None = None
+    requested_at: datetime
+    expires_at: datetime
+    action_sha256: str = Field(description="SHA-256 of the canonical JSON of {tool, action, args}")
+
+
+class ApprovalOutcome(_Body):
+    """The decision as recorded in `agent.approval_decided`."""
+
+    id: str
+    agent: str
+    turn: str
+    decision: Literal["approve", "deny"]
+    reason: str
+    approver_uid: int | None
+    action_sha256: str
+
+
+class TurnCancelled(_Body):
+    """A turn ended by `POST /v1/turns/{id}/cancel`."""
+
+    turn: str
+    agent: str
+    status: Literal["cancelled"] = "cancelled"
+    steps: int
+    cancelled_by_uid: int | None

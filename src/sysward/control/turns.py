@@ -18,7 +18,7 @@ from sysward.events.log import EventLog
 from sysward.events.query import MAX_QUERY_LIMIT, EventQuery
 from sysward.events.scan import RawRecord
 
-FINAL_STATUSES = frozenset({"completed", "failed", "quarantined"})
+FINAL_STATUSES = frozenset({"completed", "failed", "quarantined", "cancelled"})
 
 
 async def read_all(log: EventLog, query: EventQuery) -> list[RawRecord]:

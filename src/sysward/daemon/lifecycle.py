@@ -4,13 +4,17 @@ Start takes the state directory's lock, the control socket (inherited or
 bound), opens the runtime and serves; READY=1 once the socket serves.
 SIGTERM/SIGINT: refuse new work (503), let in-flight steps become durable
 (bounded), cancel the rest, emit `daemon.stopping`, close everything, exit 0.
+SIGHUP: RELOADING=1, reload, READY=1. While serving, inotify watches' changes
+are logged (`watch_events.py`) and orphans of commands are reaped (`orphans.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import os
 import signal
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -24,11 +28,13 @@ from sysward.control.server import ControlServer
 from sysward.control.state import DEFAULT_HEARTBEAT_S
 from sysward.daemon.drain import drain_agents
 from sysward.daemon.listener import ControlListener, open_listener
+from sysward.daemon.orphans import OrphanReaper, become_subreaper
 from sysward.daemon.reload import ConfigSource, describe_reload, keep_location
 from sysward.daemon.runtime import ModelFactory, Runtime, open_runtime, real_models, state_dir_ready
 from sysward.daemon.service_manager import ServiceNotifier
 from sysward.daemon.statelock import StateLock
 from sysward.daemon.toolset import daemon_tools
+from sysward.daemon.watch_events import WatchEventRecorder
 from sysward.errors import ConfigError
 from sysward.events import topics
 
@@ -74,7 +80,8 @@ class Daemon:
                     open_listener, daemon.socket_path, daemon.allowed_groups
                 )
                 try:
-                    exit_code = await self._run_runtime(listener)
+                    async with self._orphans_reaped():
+                        exit_code = await self._run_runtime(listener)
                 finally:
                     listener.sock.close()
                     listener.remove_file()
@@ -85,16 +92,17 @@ class Daemon:
 
     async def _run_runtime(self, listener: ControlListener) -> int:
         self._notifier.status("opening the event log and starting agents")
-        runtime = await open_runtime(
-            self.settings, self.roles, tools=daemon_tools, models=self._models
-        )
+        recorder = WatchEventRecorder()
+        tools = functools.partial(daemon_tools, on_inotify_event=recorder.record)
+        runtime = await open_runtime(self.settings, self.roles, tools=tools, models=self._models)
         try:
-            server = ControlServer(runtime, heartbeat_s=self.options.heartbeat_s)
-            await server.start(listener.sock)
-            try:
-                return await self._serve(runtime, listener, server)
-            finally:
-                await server.stop()
+            async with recorder.running(runtime.log):
+                server = ControlServer(runtime, heartbeat_s=self.options.heartbeat_s)
+                await server.start(listener.sock)
+                try:
+                    return await self._serve(runtime, listener, server)
+                finally:
+                    await server.stop()
         finally:
             await runtime.close()
 
@@ -128,16 +136,25 @@ class Daemon:
             failed.cancel()
 
     async def _reload(self, runtime: Runtime) -> None:
+        # systemd holds `systemctl reload` until READY=1 follows RELOADING=1, so READY=1
+        # goes out whatever the reload's outcome.
+        self._notifier.reloading("reloading the configuration")
+        status = "serving; the last reload failed (see the log)"
+        try:
+            status = await self._apply_reload(runtime)
+        finally:
+            self._notifier.ready(status)
+
+    async def _apply_reload(self, runtime: Runtime) -> str:
+        """Load and apply the configuration; returns the status to report."""
         source = self.options.source
-        self._notifier.status("reloading the configuration")
         try:
             new = await asyncio.to_thread(source.load)
         except ConfigError as exc:
             _log.error("reload rejected, the running configuration is kept:\n%s", exc)
             data: dict[str, JsonValue] = {"config": str(source.config_path), "error": str(exc)}
             await runtime.emit(topics.DAEMON_RELOADED, "rejected", data)
-            self._notifier.status("serving; the last reload was rejected (see the log)")
-            return
+            return "serving; the last reload was rejected (see the log)"
         report = describe_reload(source, (runtime.settings, runtime.roles), new)
         runtime.settings = keep_location(runtime.settings, new[0])
         runtime.roles = new[1]
@@ -145,7 +162,7 @@ class Daemon:
         _log.info("configuration reloaded: changed %s", ", ".join(report.changed) or "nothing")
         if report.restart_required:
             _log.warning("takes a restart: %s", ", ".join(report.restart_required))
-        self._notifier.status("serving; configuration reloaded")
+        return "serving; configuration reloaded"
 
     async def _stop(self, runtime: Runtime, reason: str) -> None:
         runtime.is_stopping = True
@@ -176,6 +193,20 @@ class Daemon:
         finally:
             for signum in handled:
                 loop.remove_signal_handler(signum)
+
+    @contextlib.asynccontextmanager
+    async def _orphans_reaped(self) -> AsyncIterator[None]:
+        """Adopt the orphans of commands we ran and reap them (see daemon/orphans.py)."""
+        if not become_subreaper():
+            yield
+            return
+        task = asyncio.create_task(OrphanReaper(os.getpid()).run(), name="orphan-reaper")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     @contextlib.asynccontextmanager
     async def _watchdog(self) -> AsyncIterator[None]:

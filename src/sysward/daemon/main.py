@@ -21,6 +21,11 @@ _log = logging.getLogger("sysward.daemon")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """syswardd's command line; packaging/manpage.py renders it as syswardd(8)."""
     parser = argparse.ArgumentParser(
         prog="syswardd",
         description="The sysward daemon: durable LLM agents, controlled over a Unix socket.",
@@ -51,7 +56,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="seconds between keepalive comments on idle event streams (default %(default)s)",
     )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
-    return parser.parse_args(argv)
+    return parser
 
 
 def _positive_seconds(text: str) -> float:

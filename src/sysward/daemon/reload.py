@@ -3,7 +3,8 @@
 A reload applies the new settings and roles to everything that reads them
 afterwards (auth groups, agents created or restarted later); changes that are
 wired in at start (socket, state dir, LLM endpoints, config agents) are
-reported as needing a restart.
+reported as needing a restart. The tools are built once at start too, so
+`policy.allowed_paths` (the file tool's roots) also takes a restart.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from sysward.errors import ConfigError
 
 ROLES_DIR_NAME = "roles"
 # Keys whose change takes effect only when the daemon restarts.
-RESTART_PREFIXES = ("daemon.socket", "daemon.state_dir", "llm.", "agents.")
+RESTART_PREFIXES = (
+    "daemon.socket",
+    "daemon.state_dir",
+    "llm.",
+    "agents.",
+    "policy.allowed_paths",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,12 +16,15 @@ from sysward.agents.payloads import AgentCreated
 from sysward.agents.roles import Role
 from sysward.agents.supervisor import Supervisor
 from sysward.config import AgentSettings, Settings
+from sysward.daemon.checkpoints import Checkpointer
 from sysward.errors import ConfigError
 from sysward.events import topics
 from sysward.events.bus import EventBus
 from sysward.events.log import EventLog
 from sysward.events.record import NewEvent
+from sysward.events.signing import LogSigningKey
 from sysward.llm import ChatModel, OpenAIChatClient
+from sysward.policy.redaction import Redactor
 from sysward.tools import Tool, ToolRegistry
 
 SOURCE = "sysward.daemon"
@@ -39,6 +44,7 @@ class Runtime:
     registry: ToolRegistry
     models: dict[str, ChatModel]
     supervisor: Supervisor
+    checkpoints: Checkpointer
     started_monotonic: float = field(default_factory=time.monotonic)
     is_stopping: bool = False
 
@@ -64,6 +70,7 @@ class Runtime:
             registry=self.registry,
             global_rules=tuple(policy.rules),
             global_read_only=policy.read_only,
+            approval_timeout_s=policy.approval_timeout_s,
         )
 
     async def emit(self, topic: str, type_: str, data: dict[str, JsonValue]) -> None:
@@ -76,6 +83,8 @@ class Runtime:
         for model in self.models.values():
             if isinstance(model, OpenAIChatClient):
                 await model.aclose()
+        # Last append of the run: signs everything above, daemon.stopping included.
+        await self.checkpoints.stop()
         self.bus.close()
         await self.log.close()
 
@@ -92,7 +101,12 @@ async def open_runtime(
     models: ModelFactory = real_models,
 ) -> Runtime:
     """Open the log, build tools and models, start every agent (config and run-time)."""
-    log = await EventLog.open(settings.daemon.events_dir)
+    # Before the log opens: an unsafe or unreadable signing key refuses the start.
+    key = await asyncio.to_thread(LogSigningKey.load_or_create, settings.daemon.keys_dir)
+    # Secrets are replaced before anything is stored, so neither the log nor a
+    # model (its conversation is rebuilt from the log) ever sees them.
+    redactor = await asyncio.to_thread(Redactor.from_settings, settings, os.environ)
+    log = await EventLog.open(settings.daemon.events_dir, scrub=redactor.redact_data)
     bus = EventBus(log)
     registry = ToolRegistry(tools(settings))
     runtime = Runtime(
@@ -103,9 +117,11 @@ async def open_runtime(
         registry=registry,
         models=models(settings),
         supervisor=Supervisor(lambda config: runtime.deps_for(config), log),
+        checkpoints=Checkpointer(log, key, lambda: runtime.settings.daemon.checkpoint_interval_s),
     )
     configured = [runtime.agent_config(name, spec) for name, spec in settings.agents.items()]
     await runtime.emit(topics.DAEMON_STARTED, "started", {"agents": [c.name for c in configured]})
+    await runtime.checkpoints.start()
     await runtime.supervisor.start(configured, runtime.agent_config)
     return runtime
 

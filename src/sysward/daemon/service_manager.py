@@ -12,6 +12,7 @@ import importlib
 import logging
 import os
 import socket
+import time
 from types import ModuleType
 
 _log = logging.getLogger(__name__)
@@ -44,8 +45,13 @@ def _send_datagram(message: str) -> None:
         sock.sendall(message.encode())
 
 
+def monotonic_usec() -> int:
+    """CLOCK_MONOTONIC in microseconds, the clock systemd compares MONOTONIC_USEC with."""
+    return time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+
+
 class ServiceNotifier:
-    """sd_notify(3): READY=1, STATUS=…, STOPPING=1, WATCHDOG=1."""
+    """sd_notify(3): READY=1, RELOADING=1, STATUS=…, STOPPING=1, WATCHDOG=1."""
 
     def __init__(self) -> None:
         self.is_enabled = bool(os.environ.get("NOTIFY_SOCKET"))
@@ -67,6 +73,10 @@ class ServiceNotifier:
 
     def status(self, status: str) -> None:
         self.send(f"STATUS={status}")
+
+    def reloading(self, status: str) -> None:
+        """RELOADING=1; send ready() when done. sd_notify(3) wants the reload's start time."""
+        self.send("RELOADING=1", f"MONOTONIC_USEC={monotonic_usec()}", f"STATUS={status}")
 
     def stopping(self, status: str) -> None:
         self.send("STOPPING=1", f"STATUS={status}")

@@ -18,6 +18,8 @@ class EventContext(BaseModel):
     trace_id: str | None = None
     correlation_id: str | None = None
     peer_uid: int | None = None
+    # How many secrets the log's scrub replaced in this event's data (never which).
+    redacted: int | None = None
 
     def merged(self, other: EventContext) -> EventContext:
         """This context with `other`'s set fields taking precedence."""

@@ -16,11 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import JsonValue
+
 from sysward.events.chain import ChainReport, verify_chain
-from sysward.events.context import current_context
+from sysward.events.context import EventContext, current_context
 from sysward.events.query import EventPage, EventQuery
 from sysward.events.record import Event, NewEvent, PreparedEvent, encode_data
 from sysward.events.scan import RawPage
+from sysward.events.signing import KeyRing
 from sysward.events.store import EventLogError, EventStore
 
 # Upper bound on events per transaction: keeps one commit's latency bounded.
@@ -29,6 +32,9 @@ MAX_BATCH_EVENTS = 4096
 _log = logging.getLogger(__name__)
 
 Listener = Callable[[Sequence[Event]], None]
+# Rewrites an event's data before it is stored (secret redaction), returning how
+# many values it replaced. Defined here so the log needs nothing of sysward.policy.
+Scrub = Callable[[dict[str, JsonValue]], tuple[dict[str, JsonValue], int]]
 
 
 @dataclass(slots=True)
@@ -96,8 +102,11 @@ def _fail_all(batch: list[_PendingAppend], exc: EventLogError) -> None:
 class EventLog:
     """Append events durably, read them back, and notify listeners of commits."""
 
-    def __init__(self, store: EventStore, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, store: EventStore, loop: asyncio.AbstractEventLoop, scrub: Scrub | None = None
+    ) -> None:
         self._store = store
+        self._scrub = scrub
         self._listeners: list[Listener] = []
         self._closed = False
         self._writer: _Writer | None = None
@@ -106,10 +115,16 @@ class EventLog:
             self._writer.start()
 
     @classmethod
-    async def open(cls, path: Path, *, readonly: bool = False) -> EventLog:
-        """Open (creating unless `readonly`) the log in directory `path`."""
+    async def open(
+        cls, path: Path, *, readonly: bool = False, scrub: Scrub | None = None
+    ) -> EventLog:
+        """Open (creating unless `readonly`) the log in directory `path`.
+
+        `scrub` rewrites every appended event's data first; what it replaced is
+        counted in the event's `context.redacted`.
+        """
         store = await asyncio.to_thread(EventStore, path, readonly=readonly)
-        return cls(store, asyncio.get_running_loop())
+        return cls(store, asyncio.get_running_loop(), scrub)
 
     @property
     def path(self) -> Path:
@@ -134,19 +149,22 @@ class EventLog:
         if self._writer is None or self._closed:
             raise EventLogError(f"{self.path}: the log is closed or read-only; cannot append")
         ambient = current_context()
-        drafts = [
-            PreparedEvent(
-                draft,
-                ambient.merged(draft.context) if draft.context else ambient,
-                encode_data(draft.data),
-            )
-            for draft in events
-        ]
+        drafts = [self._prepare(draft, ambient) for draft in events]
         future: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
         self._writer.inbox.put(_PendingAppend(drafts, future))
         # A caller cancelled here cancels only its wait: the batch still commits
         # whole, and _deliver skips the cancelled future.
         return await future
+
+    def _prepare(self, draft: NewEvent, ambient: EventContext) -> PreparedEvent:
+        # On the caller's task, like the encoding: the writer thread stays lean.
+        context = ambient.merged(draft.context) if draft.context else ambient
+        if self._scrub is not None:
+            data, redacted = self._scrub(draft.data)
+            if redacted:
+                draft = draft.model_copy(update={"data": data})
+                context = context.model_copy(update={"redacted": redacted})
+        return PreparedEvent(draft, context, encode_data(draft.data))
 
     def add_listener(self, listener: Listener) -> Callable[[], None]:
         """Call `listener` on the event loop with each committed batch, in seq order."""
@@ -179,9 +197,13 @@ class EventLog:
     async def get(self, seq: int) -> Event | None:
         return await asyncio.to_thread(self._store.get, seq)
 
-    async def verify(self) -> ChainReport:
-        """Walk the whole hash chain; reports the first broken seq, if any."""
-        return await asyncio.to_thread(verify_chain, self._store)
+    async def verify(self, keys: KeyRing | None = None) -> ChainReport:
+        """Walk the hash chain and check checkpoints with `keys`; the first broken seq, if any."""
+        return await asyncio.to_thread(verify_chain, self._store, keys)
+
+    async def recorded_head(self) -> tuple[int, str] | None:
+        """The last committed (seq, hash) as one consistent pair, read from disk."""
+        return await asyncio.to_thread(self._store.recorded_head)
 
     async def close(self) -> None:
         """Commit what is queued, stop the writer and close the environment."""

@@ -13,10 +13,11 @@ Layout (named databases):
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import lmdb
 
@@ -97,6 +98,14 @@ class ResizeGate:
             with self._cond:
                 self._resizing = False
                 self._cond.notify_all()
+
+
+class ChainSnapshot(NamedTuple):
+    """What chain verification reads, all from one read transaction."""
+
+    records: Iterator[tuple[int, bytes]]
+    recorded_head: tuple[int, str] | None
+    read_record: Callable[[int], bytes | None]
 
 
 class EventStore:
@@ -256,10 +265,19 @@ class EventStore:
             yield from _records_after(cursor, after_seq)
 
     @contextmanager
-    def read_chain(self) -> Iterator[tuple[Iterator[tuple[int, bytes]], tuple[int, str] | None]]:
-        """Every record and the recorded head from one snapshot, consistent under writes."""
+    def read_chain(self) -> Iterator[ChainSnapshot]:
+        """Every record, the recorded head and random access, from one consistent snapshot."""
         with self._read_txn() as txn, txn.cursor(db=self._events) as cursor:
-            yield _records_after(cursor, 0), _parse_recorded_head(txn.get(HEAD_KEY, db=self._meta))
+
+            def read_record(seq: int) -> bytes | None:
+                raw = txn.get(seq_key(seq), db=self._events)
+                return bytes(raw) if raw is not None else None
+
+            yield ChainSnapshot(
+                _records_after(cursor, 0),
+                _parse_recorded_head(txn.get(HEAD_KEY, db=self._meta)),
+                read_record,
+            )
 
     def query(self, query: EventQuery) -> EventPage:
         return self.query_raw(query).decode()

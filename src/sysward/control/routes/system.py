@@ -1,7 +1,8 @@
-"""Health, tools, turns, approvals, log verification and metrics."""
+"""Health, tools, turns, log verification and metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from typing import Annotated
@@ -14,12 +15,13 @@ import sysward
 from sysward.agents.agent import AgentState
 from sysward.control.errors import ApiError
 from sysward.control.metrics import CONTENT_TYPE
-from sysward.control.models import ApprovalDecision, Health, TurnInfo
+from sysward.control.models import Health, TurnInfo
 from sysward.control.routes.deps import State, errors
 from sysward.control.turns import envelopes, fold_turn_info, read_all
 from sysward.events.chain import ChainReport
 from sysward.events.query import EventQuery
 from sysward.events.record import NAME_PATTERN
+from sysward.events.signing import KeyRing, SigningKeyError
 from sysward.tools import ToolDescription
 
 router = APIRouter(tags=["system"])
@@ -65,24 +67,16 @@ def _is_current(state: State, agent: JsonValue, turn: str) -> bool:
     return running is not None and running.current_turn == turn
 
 
-@router.get("/v1/approvals", response_model=list[dict[str, JsonValue]])
-async def approvals(state: State) -> list[dict[str, JsonValue]]:
-    """Pending approvals (none until `ask` decisions park turns)."""
-    return []
-
-
-@router.post("/v1/approvals/{approval}", responses=errors(400, 404, 503))
-async def decide_approval(
-    approval: Annotated[str, Path(max_length=128)], body: ApprovalDecision, state: State
-) -> dict[str, JsonValue]:
-    """Approve or deny a pending approval."""
-    raise ApiError(404, "approval_not_found", f"no pending approval {approval!r}")
-
-
-@router.post("/v1/log/verify", response_model=ChainReport)
+@router.post("/v1/log/verify", response_model=ChainReport, responses=errors(500))
 async def verify_log(state: State) -> ChainReport:
-    """Walk the hash chain; `ok: false` (still 200) names the first broken seq."""
-    return await state.runtime.log.verify()
+    """Walk the hash chain and check the signed checkpoints; `ok: false` (still 200)
+    names the first bad seq. Keys come from the keys directory, never from the log."""
+    runtime = state.runtime
+    try:
+        keys = await asyncio.to_thread(KeyRing.load, runtime.settings.daemon.keys_dir)
+    except SigningKeyError as exc:
+        raise ApiError(500, "keys_unreadable", str(exc)) from None
+    return await runtime.log.verify(keys)
 
 
 @router.get("/metrics", response_class=PlainTextResponse)

@@ -1,0 +1,128 @@
+"""Secrets never reach the event log or the model: a real syswardd, a scripted LLM, real files.
+
+The prompt carries a `redact_env` secret and a bearer token, a tool result
+carries a private key, and the model's answer carries the endpoint's own API
+key. None of them may appear in the raw LMDB files nor in what the daemon
+sends the model (bodies only: the API key belongs in the Authorization header).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sysward.llm.scripted import (
+    ScriptedLlmServer,
+    native_call,
+    text_completion,
+    tool_calls_completion,
+)
+
+from .api import run_turn
+from .daemon import DaemonLauncher
+
+SECRET = "Db-Pa55word-e2e-7431"
+BEARER = "abc.DEF-9876543210xyz"
+API_KEY = "sk-e2e-0123456789abcdefghijklmnop"
+
+
+def private_key_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def write_secret_config(root: Path, llm_url: str) -> tuple[Path, Path]:
+    state_dir, socket_path = root / "state", root / "sysward.sock"
+    config = root / "sysward.toml"
+    config.write_text(
+        f"""
+[daemon]
+state_dir = "{state_dir}"
+socket = "{socket_path}"
+allowed_groups = ["sysward-e2e-nobody"]
+
+[llm.default]
+base_url = "{llm_url}"
+model = "scripted-model"
+api_key_env = "SYSWARD_E2E_LLM_KEY"
+max_retries = 0
+timeout_s = 30
+
+[agents.ops]
+role = "sysadmin"
+
+[policy]
+redact_env = ["SYSWARD_E2E_DB_SECRET"]
+
+[[policy.rules]]
+tool = "*"
+decision = "allow"
+"""
+    )
+    return config, socket_path
+
+
+def secret_fragments(pem: str) -> list[bytes]:
+    body = [line for line in pem.splitlines() if line and not line.startswith("-----")]
+    return [SECRET.encode(), BEARER.encode(), API_KEY.encode(), *(line.encode() for line in body)]
+
+
+async def test_secrets_reach_neither_the_log_nor_the_model(
+    short_tmp: Path, launcher: DaemonLauncher
+) -> None:
+    pem = private_key_pem()
+    key_file = short_tmp / "id_rsa"
+    key_file.write_text(pem)
+    script = [
+        tool_calls_completion(native_call("file_read", {"path": str(key_file)}, call_id="r1")),
+        text_completion(f"done; your key is {API_KEY}"),
+    ]
+    async with ScriptedLlmServer(script) as llm:
+        config, socket_path = write_secret_config(short_tmp, llm.base_url)
+        env = {"SYSWARD_E2E_LLM_KEY": API_KEY, "SYSWARD_E2E_DB_SECRET": SECRET}
+        daemon = await launcher.launch(["--config", str(config)], socket_path=socket_path, env=env)
+        async with daemon.client() as client:
+            turn = await run_turn(
+                client, "ops", f"connect with {SECRET}, header Authorization: Bearer {BEARER}"
+            )
+            events = await all_events(client)
+        assert await daemon.terminate() == 0
+        llm.verify()
+
+    assert turn[-1]["data"]["status"] == "completed"
+    fragments = secret_fragments(pem)
+    assert len(llm.requests) == 2
+    for request in llm.requests:
+        assert request.headers["authorization"] == f"Bearer {API_KEY}"
+        assert not [f for f in fragments if f in request.body], request.text
+    tool_message = llm.requests[1].text
+    assert "[REDACTED:private_key]" in tool_message
+    assert "[REDACTED:env]" in tool_message and "[REDACTED:bearer]" in tool_message
+
+    stored = b"".join(path.read_bytes() for path in (short_tmp / "state/events").glob("*.mdb"))
+    assert b"[REDACTED:private_key]" in stored  # the log was written and is readable
+    assert not [f for f in fragments if f in stored]
+
+    # The last event of each topic: the final answer is the last agent.message.
+    redacted = {event["topic"]: event["context"]["redacted"] for event in events}
+    assert (redacted.get("agent.prompt") or 0) >= 2
+    assert (redacted.get("tool.file") or 0) >= 1
+    assert (redacted.get("agent.message") or 0) >= 1
+    assert redacted.get("agent.started") is None
+
+
+async def all_events(client: httpx.AsyncClient) -> list[dict[str, Any]]:
+    response = await client.get("/v1/events", params={"agent": "ops", "limit": 1000})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    events = body["events"] if isinstance(body, dict) else body
+    assert isinstance(events, list)
+    return events
