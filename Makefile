@@ -8,9 +8,10 @@ PIP    := $(PY) -m pip
 # libsystemd for systemd-python, ping). Installed only when running as root
 # and missing; udev is deliberately absent (installing it starts udevd).
 DEB_PACKAGES := gcc pkg-config libsystemd-dev python3-dev systemd dbus dbus-user-session \
-                iproute2 iputils-ping util-linux curl
+                iproute2 iputils-ping util-linux curl shellcheck jq lmdb-utils \
+                python3-venv man-db
 
-.PHONY: test lint typecheck pytest bench demo deps-system venv clean
+.PHONY: test lint typecheck pytest bench demo docs deb deps-system venv clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +24,31 @@ deps-system:
 	@bash packaging/install-deps.sh $(DEB_PACKAGES)
 
 test: deps-system venv
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench packaging
+	$(VENV)/bin/ruff format --check src tests bench packaging
 	$(VENV)/bin/mypy src
 	bash .ci/pytest-strict $(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+# No API key, no root, no compiler: the core package is all the demo needs.
+# DEMO_ARGS="--json" adds a summary document; SYSWARD_DEMO_BASE_URL and
+# SYSWARD_DEMO_MODEL (key in SYSWARD_DEMO_API_KEY or OPENAI_API_KEY) use a real model.
+demo: $(PY)
+	$(PIP) install --quiet -e .
+	$(PY) -m sysward.demo $(DEMO_ARGS)
+
+# The reference pages (api, events, configuration, tools) are generated from the
+# code; tests/reference fails when a committed page is stale.
+docs: venv
+	$(PY) -m sysward.reference --docs docs
+
+# dist/sysward_<version>_<arch>.deb: a virtualenv in /opt/sysward on Debian's python3
+# (build-deb.sh does not use .venv), units, config, roles, man pages. See docs/install.md.
+DEB_DIR ?= dist
+deb: deps-system
+	bash packaging/build-deb.sh $(DEB_DIR)
 
 bench: venv
 	$(PY) bench/eventlog.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
