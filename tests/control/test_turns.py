@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sysward.control.turns import fold_turn_info, history_messages
+from sysward.agents.ids import new_turn_id, turn_created_at
+from sysward.control.turns import fold_turn_info, history_messages, read_turn, turn_origin
+from sysward.events.log import EventLog
+from sysward.events.record import NewEvent
 
 
 def envelope(seq: int, topic: str, **data: Any) -> dict[str, Any]:
@@ -69,3 +74,31 @@ def test_history_is_the_agent_messages_in_order() -> None:
     assert [(m.seq, m.role) for m in messages] == [(1, "user"), (3, "assistant"), (4, "tool")]
     assert messages[1].tool_calls[0]["id"] == "c1"
     assert messages[2].tool_call_id == "c1"
+
+
+async def test_a_turn_is_read_whole_among_other_agents_events(tmp_path: Path) -> None:
+    log = await EventLog.open(tmp_path / "events")
+    try:
+        noise = [NewEvent(topic="agent.message", type="user", agent="db", source="t")] * 50
+        await log.append_many(noise)
+        turn = new_turn_id()
+        mine = [
+            NewEvent(topic=topic, type="x", agent="ops", turn=turn, source="t")
+            for topic in ("agent.prompt", "agent.message", "agent.turn_completed")
+        ]
+        await log.append_many([mine[0], *noise[:5], mine[1]])
+        await log.append_many([*noise[:5], mine[2]])
+        records = await read_turn(log, turn)
+        assert [record.seq for record in records] == [51, 57, 63]
+        assert await turn_origin(log, turn) == (51, "ops")
+        assert await turn_origin(log, new_turn_id()) is None
+    finally:
+        await log.close()
+
+
+def test_a_turn_id_tells_when_it_was_made() -> None:
+    before = datetime.now(UTC) - timedelta(milliseconds=1)
+    made = turn_created_at(new_turn_id())
+    assert made is not None and before <= made <= datetime.now(UTC)
+    assert turn_created_at("t_1") is None
+    assert turn_created_at("t_ZZZZZZZZZZZZZZZZZZZZZZZZZZ") is None

@@ -265,6 +265,17 @@ async def test_timeout_kills_jobs_that_left_the_process_group(
     assert started_pids and not any(is_running(pid) for pid in started_pids)
 
 
+async def test_timeout_kills_jobs_that_left_the_session(
+    registry: ToolRegistry, started_pids: list[int]
+) -> None:
+    # setsid moves the job out of the command's session; its parent is still the shell.
+    command = "setsid sleep 30 >/dev/null 2>&1 < /dev/null & echo $!; wait"
+    output = await run(registry, command=command, timeout_s=0.5)
+    started_pids.extend(pids_in(output["stdout"]))
+    assert output["timed_out"] is True
+    assert started_pids and not any(is_running(pid) for pid in started_pids)
+
+
 async def test_processes_ignoring_sigterm_are_killed_after_the_grace(
     registry: ToolRegistry, started_pids: list[int]
 ) -> None:

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import cast
 
 from pydantic import JsonValue
 
+from sysward.agents.ids import turn_created_at
 from sysward.control.models import HistoryMessage, TurnInfo, TurnStatus
 from sysward.events import topics
 from sysward.events.log import EventLog
 from sysward.events.query import MAX_QUERY_LIMIT, EventQuery
+from sysward.events.record import parse_head
 from sysward.events.scan import RawRecord
 
 FINAL_STATUSES = frozenset({"completed", "failed", "quarantined", "cancelled"})
@@ -33,6 +36,37 @@ async def read_all(log: EventLog, query: EventQuery) -> list[RawRecord]:
         if len(page.records) < MAX_QUERY_LIMIT:
             return records
         after = page.scanned_seq
+
+
+# A turn's events are never older than its id: the id is minted just before its
+# prompt is appended, and commit times never go backwards. The slack covers a
+# wall clock stepped back between the two.
+TURN_CLOCK_SLACK = timedelta(minutes=10)
+
+
+async def turn_origin(log: EventLog, turn: str) -> tuple[int, str | None] | None:
+    """The seq of a turn's first record and its agent, or None when the log has no such turn.
+
+    Searched from the time in the turn's id on (binary search by time), so
+    this does not scan the whole log.
+    """
+    created = turn_created_at(turn)
+    since = created - TURN_CLOCK_SLACK if created is not None else None
+    page = await log.query_raw(EventQuery(turn=turn, since_ts=since, limit=1))
+    if not page.records:
+        return None
+    first = page.records[0]
+    head = parse_head(first.raw)
+    return first.seq, head.agent if head is not None else None
+
+
+async def read_turn(log: EventLog, turn: str) -> list[RawRecord]:
+    """A turn's records: found from its origin on, through its agent's index."""
+    origin = await turn_origin(log, turn)
+    if origin is None:
+        return []
+    seq, agent = origin
+    return await read_all(log, EventQuery(turn=turn, agent=agent, after_seq=seq - 1))
 
 
 def envelopes(records: Iterable[RawRecord]) -> list[dict[str, JsonValue]]:

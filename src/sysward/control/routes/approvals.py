@@ -15,8 +15,8 @@ from sysward.agents.approvals import ApprovalClosed, ApprovalNotFound, PendingAp
 from sysward.control.errors import ApiError
 from sysward.control.models import ApprovalDecision, ApprovalInfo, ApprovalOutcome, TurnCancelled
 from sysward.control.routes.deps import State, errors
+from sysward.control.turns import turn_origin
 from sysward.events.context import current_context
-from sysward.events.query import EventQuery
 from sysward.events.record import NAME_PATTERN
 
 router = APIRouter(tags=["approvals"])
@@ -69,10 +69,10 @@ async def cancel_turn(turn: TurnId, state: State) -> TurnCancelled:
     """End a running, parked or queued turn with status `cancelled`. A running tool is
     cancelled (its processes killed) and its outcome recorded; a pending approval of the
     turn is closed. 409 when the turn has already ended."""
-    page = await state.runtime.log.query(EventQuery(turn=turn, limit=1))
-    if not page.events:
+    origin = await turn_origin(state.runtime.log, turn)
+    if origin is None:
         raise ApiError(404, "turn_not_found", f"no turn {turn!r} in the log")
-    agent = page.events[0].agent
+    _, agent = origin
     supervisor = state.runtime.supervisor
     if agent is None or agent not in supervisor.names():
         raise ApiError(409, "turn_finished", f"turn {turn}'s agent {agent!r} no longer exists")

@@ -17,9 +17,8 @@ from sysward.control.errors import ApiError
 from sysward.control.metrics import CONTENT_TYPE
 from sysward.control.models import Health, TurnInfo
 from sysward.control.routes.deps import State, errors
-from sysward.control.turns import envelopes, fold_turn_info, read_all
+from sysward.control.turns import envelopes, fold_turn_info, read_turn
 from sysward.events.chain import ChainReport
-from sysward.events.query import EventQuery
 from sysward.events.record import NAME_PATTERN
 from sysward.events.signing import KeyRing, SigningKeyError
 from sysward.tools import ToolDescription
@@ -50,7 +49,7 @@ async def tools(state: State) -> list[ToolDescription]:
 @router.get("/v1/turns/{turn}", response_model=TurnInfo, responses=errors(400, 404))
 async def turn_info(turn: TurnId, state: State) -> TurnInfo:
     """A turn's status, prompt, answer and events, folded from the log."""
-    records = await read_all(state.runtime.log, EventQuery(turn=turn))
+    records = await read_turn(state.runtime.log, turn)
     events = envelopes(records)
     agent = events[0].get("agent") if events else None
     info = fold_turn_info(turn, events, is_current=_is_current(state, agent, turn))

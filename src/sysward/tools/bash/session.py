@@ -3,8 +3,10 @@
 Each command runs as the leader of a new session (``start_new_session``), so
 its session id is the shell's pid. Killing only the process group would miss
 jobs that bash puts in groups of their own (``set -m``); the session holds
-them all. A process that calls ``setsid`` itself leaves the session and is out
-of reach here: only a cgroup (``systemd-run --scope``) contains that.
+them all. A process that calls ``setsid`` itself leaves the session, so the
+descendants of every member (by parent pid) are taken too. What escapes both is
+a process that left the session and whose parent had already exited (it was
+reparented): only a cgroup (``systemd-run --scope``) contains that.
 
 Zombies count as gone: they run nothing, and on a host whose PID 1 does not
 reap orphans they would otherwise look alive forever.
@@ -26,8 +28,9 @@ KILL_WAIT_S = 5.0
 
 
 def session_members(sid: int) -> list[int]:
-    """Pids of the live (not zombie) processes in session ``sid``, read from /proc."""
-    members: list[int] = []
+    """Pids of the live (not zombie) processes of session ``sid`` and their descendants."""
+    parents: dict[int, int] = {}
+    members: set[int] = set()
     for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
@@ -37,20 +40,37 @@ def session_members(sid: int) -> list[int]:
             continue
         # "pid (comm) state ppid pgrp session ...": comm may hold spaces and parens.
         fields = stat.rpartition(b")")[2].split()
-        if len(fields) > 3 and int(fields[3]) == sid and fields[0] not in (b"Z", b"X"):
-            members.append(int(entry.name))
-    return members
+        if len(fields) <= 3 or fields[0] in (b"Z", b"X"):
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        if int(fields[3]) == sid:
+            members.add(pid)
+    return sorted(members | _descendants(members, parents))
+
+
+def _descendants(roots: set[int], parents: dict[int, int]) -> set[int]:
+    """Every pid whose chain of parents reaches one of ``roots``."""
+    found: set[int] = set()
+    frontier = set(roots)
+    while frontier:
+        children = {pid for pid, ppid in parents.items() if ppid in frontier}
+        frontier = children - found - roots
+        found |= frontier
+    return found
 
 
 def signal_session(sid: int, signum: signal.Signals) -> None:
     """Send ``signum`` to every process of session ``sid``."""
-    # The group (same id as the session) is signalled atomically first; the
-    # scan then reaches members that moved to other groups. A pid seen in the
-    # scan could in theory be reused before the kill, which would need the pid
-    # space to wrap within microseconds.
+    # Scanned before anything is signalled: once the shell dies, a job that left
+    # the session is reparented and no longer looks like its descendant. The
+    # group (same id as the session) is then signalled atomically, then the rest.
+    # A pid seen in the scan could in theory be reused before the kill, which
+    # would need the pid space to wrap within microseconds.
+    members = session_members(sid)
     with suppress(ProcessLookupError):
         os.killpg(sid, signum)
-    for pid in session_members(sid):
+    for pid in members:
         with suppress(ProcessLookupError):
             os.kill(pid, signum)
 
