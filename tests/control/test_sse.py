@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -19,15 +18,6 @@ from sysward.events.record import Event, NewEvent
 
 def draft(index: int) -> NewEvent:
     return NewEvent(topic="test.sse", type="made", source="test", data={"index": index})
-
-
-@pytest.fixture
-async def log(tmp_path: Path) -> AsyncIterator[EventLog]:
-    opened = await EventLog.open(tmp_path / "events")
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 @pytest.fixture

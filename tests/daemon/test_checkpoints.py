@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -20,15 +20,6 @@ WAIT_S = 10.0
 
 def event(n: int) -> NewEvent:
     return NewEvent(topic="test.event", type="happened", source="tests", data={"n": n})
-
-
-@pytest.fixture
-async def log(tmp_path: Path) -> AsyncIterator[EventLog]:
-    opened = await EventLog.open(tmp_path / "events")
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 @pytest.fixture

@@ -3,12 +3,9 @@ real InotifyTool, appended to a real LMDB log without blocking; overflow is coun
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from sysward.agents.payloads import ToolFinished
 from sysward.daemon.watch_events import WatchEventRecorder
@@ -22,15 +19,6 @@ from sysward.tools.inotify.models import InotifyEventOut, WatchArgs
 from sysward.tools.result import ToolOk
 
 WAIT_S = 10.0
-
-
-@pytest.fixture
-async def log(tmp_path: Path) -> AsyncIterator[EventLog]:
-    opened = await EventLog.open(tmp_path / "events")
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def logged_changes(log: EventLog, count: int) -> list[Event]:

@@ -15,7 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from sysward.events.log import EventLog
-from sysward.events.query import EventQuery
+from sysward.events.query import MAX_QUERY_LIMIT, EventQuery
 from sysward.events.record import GENESIS_PREV, Event, InvalidEventError, record_hash
 from sysward.events.store import EventLogError, EventStore
 
@@ -210,3 +210,11 @@ async def test_a_failing_listener_does_not_hold_up_appends(log: EventLog) -> Non
     async with asyncio.timeout(10):
         event = await log.append(draft())
     assert event.seq == 1
+
+
+async def test_query_all_reads_past_one_page(log: EventLog) -> None:
+    await log.append_many([draft(agent="ops")] * (MAX_QUERY_LIMIT + 5))
+    await log.append_many([draft(agent="db")] * 3)
+    events = await log.query_all(EventQuery(agent="ops", after_seq=2, limit=1))
+    assert [event.seq for event in events] == list(range(3, MAX_QUERY_LIMIT + 6))
+    assert len(await log.query_all_raw(EventQuery(agent="db"))) == 3

@@ -28,7 +28,7 @@ from sysward.agents.payloads import (
 from sysward.errors import SyswardError
 from sysward.events import topics
 from sysward.events.log import EventLog
-from sysward.events.query import MAX_QUERY_LIMIT, EventQuery
+from sysward.events.query import EventQuery
 from sysward.events.record import Event, NewEvent
 
 SOURCE = "sysward.agents.approvals"
@@ -96,7 +96,7 @@ class ApprovalBook:
         until = self._log.last_seq
         events: list[Event] = []
         for topic in APPROVAL_TOPICS:
-            events += await _read_all(self._log, EventQuery(topic=topic, until_seq=until))
+            events += await self._log.query_all(EventQuery(topic=topic, until_seq=until))
         buffered, self._buffer = self._buffer, None
         for event in sorted(events, key=lambda event: event.seq):
             self._take(event)
@@ -179,16 +179,3 @@ class ApprovalBook:
     def _close(self, approval_id: str, how: str) -> None:
         self._pending.pop(approval_id, None)
         self._closed.setdefault(approval_id, how)
-
-
-async def _read_all(log: EventLog, query: EventQuery) -> list[Event]:
-    events: list[Event] = []
-    after = query.after_seq
-    while True:
-        page = await log.query(
-            query.model_copy(update={"after_seq": after, "limit": MAX_QUERY_LIMIT})
-        )
-        events += page.events
-        if len(page.events) < MAX_QUERY_LIMIT:
-            return events
-        after = page.scanned_seq

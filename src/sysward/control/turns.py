@@ -17,25 +17,11 @@ from sysward.agents.ids import turn_created_at
 from sysward.control.models import HistoryMessage, TurnInfo, TurnStatus
 from sysward.events import topics
 from sysward.events.log import EventLog
-from sysward.events.query import MAX_QUERY_LIMIT, EventQuery
+from sysward.events.query import EventQuery
 from sysward.events.record import parse_head
 from sysward.events.scan import RawRecord
 
 FINAL_STATUSES = frozenset({"completed", "failed", "quarantined", "cancelled"})
-
-
-async def read_all(log: EventLog, query: EventQuery) -> list[RawRecord]:
-    """Every record matching `query` (its after_seq is the start), page by page."""
-    records: list[RawRecord] = []
-    after = query.after_seq
-    while True:
-        page = await log.query_raw(
-            query.model_copy(update={"after_seq": after, "limit": MAX_QUERY_LIMIT})
-        )
-        records.extend(page.records)
-        if len(page.records) < MAX_QUERY_LIMIT:
-            return records
-        after = page.scanned_seq
 
 
 # A turn's events are never older than its id: the id is minted just before its
@@ -66,7 +52,7 @@ async def read_turn(log: EventLog, turn: str) -> list[RawRecord]:
     if origin is None:
         return []
     seq, agent = origin
-    return await read_all(log, EventQuery(turn=turn, agent=agent, after_seq=seq - 1))
+    return await log.query_all_raw(EventQuery(turn=turn, agent=agent, after_seq=seq - 1))
 
 
 def envelopes(records: Iterable[RawRecord]) -> list[dict[str, JsonValue]]:

@@ -20,9 +20,9 @@ from pydantic import JsonValue
 
 from sysward.events.chain import ChainReport, verify_chain
 from sysward.events.context import EventContext, current_context
-from sysward.events.query import EventPage, EventQuery
+from sysward.events.query import MAX_QUERY_LIMIT, EventPage, EventQuery
 from sysward.events.record import Event, NewEvent, PreparedEvent, encode_data
-from sysward.events.scan import RawPage
+from sysward.events.scan import RawPage, RawRecord
 from sysward.events.signing import KeyRing
 from sysward.events.store import EventLogError, EventStore
 
@@ -193,6 +193,22 @@ class EventLog:
         if self._store.readonly:
             await asyncio.to_thread(self._store.refresh)
         return await asyncio.to_thread(self._store.query_raw, query)
+
+    async def query_all_raw(self, query: EventQuery) -> list[RawRecord]:
+        """Every record matching `query` from its `after_seq` on, read page by page
+        (its `limit` is the page size, not a bound on the answer)."""
+        records: list[RawRecord] = []
+        page_query = query.model_copy(update={"limit": MAX_QUERY_LIMIT})
+        while True:
+            page = await self.query_raw(page_query)
+            records += page.records
+            if len(page.records) < MAX_QUERY_LIMIT:
+                return records
+            page_query = page_query.model_copy(update={"after_seq": page.scanned_seq})
+
+    async def query_all(self, query: EventQuery) -> list[Event]:
+        """Every event matching `query` from its `after_seq` on, decoded."""
+        return [Event.decode(record.raw) for record in await self.query_all_raw(query)]
 
     async def get(self, seq: int) -> Event | None:
         return await asyncio.to_thread(self._store.get, seq)

@@ -19,10 +19,9 @@ from sysward.reference.schema import (
     anchor_link,
     cell,
     describe_constraints,
-    field_rows,
     first_paragraph,
     format_value,
-    render_fields,
+    render_named_type,
     render_table,
 )
 
@@ -143,7 +142,7 @@ def render(document: Mapping[str, Any]) -> str:
     parts.append("\n## Schemas\n\nThe bodies named above, as the API validates them.\n")
     for name, schema in schemas.items():
         if schema:
-            parts.append(_render_schema(name, schema, namer))
+            parts.append(render_named_type(name, schema, namer))
     return "".join(parts)
 
 
@@ -217,18 +216,6 @@ def _response_table(responses: Mapping[str, Schema], namer: TypeNamer) -> str:
         for status, response in sorted(responses.items())
     ]
     return render_table(("status", "body", "meaning"), rows)
-
-
-def _render_schema(name: str, schema: Schema, namer: TypeNamer) -> str:
-    parts = [f"\n### {name}\n"]
-    description = first_paragraph(schema.get("description"))
-    if description:
-        parts.append(f"\n{description}\n")
-    if "enum" in schema:
-        parts.append(f"\n{namer(schema)}\n")
-    else:
-        parts.append("\n" + render_fields(field_rows(schema, namer)))
-    return "".join(parts)
 
 
 def main() -> int:

@@ -8,7 +8,6 @@ this renders and names every topic constant.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +26,7 @@ from sysward.reference.schema import (
     field_rows,
     first_paragraph,
     render_fields,
+    render_named_type,
     render_table,
 )
 from sysward.tools.reference import reference_tools
@@ -172,7 +172,7 @@ def render(entries: list[TopicEntry]) -> str:
     parts.append("\n## Types\n\nThe models the payloads above refer to.\n")
     for name, schema in sorted(definitions.items()):
         if schema:
-            parts.append(_render_type(name, schema, namer))
+            parts.append(render_named_type(name, schema, namer))
     return "".join(parts)
 
 
@@ -240,18 +240,6 @@ def _render_data(model: type[BaseModel] | None, namer: TypeNamer) -> str:
         return f"\n{UNTYPED}\n"
     summary = f"\n`data` (`{model.__name__}`): {_summary(model)}\n\n"
     return summary + render_fields(field_rows(model.model_json_schema(), namer))
-
-
-def _render_type(name: str, schema: Mapping[str, Any], namer: TypeNamer) -> str:
-    parts = [f"\n### {name}\n"]
-    description = first_paragraph(schema.get("description"))
-    if description:
-        parts.append(f"\n{description}\n")
-    if "enum" in schema:
-        parts.append(f"\n{namer(schema)}\n")
-    else:
-        parts.append("\n" + render_fields(field_rows(schema, namer)))
-    return "".join(parts)
 
 
 def main() -> int:

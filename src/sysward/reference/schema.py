@@ -169,3 +169,16 @@ def first_paragraph(text: str | None) -> str:
     if not text:
         return ""
     return " ".join(text.strip().split("\n\n", 1)[0].split())
+
+
+def render_named_type(name: str, schema: Schema, namer: TypeNamer) -> str:
+    """A `### name` section for one named schema: its description, then its fields or values."""
+    parts = [f"\n### {name}\n"]
+    description = first_paragraph(schema.get("description"))
+    if description:
+        parts.append(f"\n{description}\n")
+    if "enum" in schema:
+        parts.append(f"\n{namer(schema)}\n")
+    else:
+        parts.append("\n" + render_fields(field_rows(schema, namer)))
+    return "".join(parts)

@@ -17,7 +17,7 @@ from sysward.control.models import (
 from sysward.control.routes.deps import AgentName, State, errors
 from sysward.control.sse import MEDIA_TYPE, sse_response, stream_turn
 from sysward.control.state import ControlState
-from sysward.control.turns import envelopes, history_messages, read_all
+from sysward.control.turns import envelopes, history_messages
 from sysward.events import topics
 from sysward.events.query import EventQuery
 
@@ -122,7 +122,7 @@ async def prompt_agent(
 async def agent_history(name: AgentName, state: State) -> History:
     """The agent's conversation, rebuilt from its `agent.message` events."""
     query = EventQuery(agent=name, topic=topics.AGENT_MESSAGE)
-    messages = history_messages(envelopes(await read_all(state.runtime.log, query)))
+    messages = history_messages(envelopes(await state.runtime.log.query_all_raw(query)))
     if not messages and name not in state.runtime.supervisor.names():
         raise ApiError(404, "agent_not_found", f"no agent named {name!r} and no history of one")
     return History(agent=name, messages=messages)
