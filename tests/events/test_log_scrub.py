@@ -46,3 +46,14 @@ async def test_a_log_without_scrub_stores_data_as_given(tmp_path: Path) -> None:
         await log.close()
     assert event.data == {"a": "hidden"}
     assert event.context.redacted is None
+
+
+async def test_checkpoints_are_never_scrubbed(tmp_path: Path) -> None:
+    # A false positive in a signature would make a good log fail verification.
+    log = await EventLog.open(tmp_path / "events", scrub=hide_words)
+    try:
+        event = await log.append(draft("log.checkpoint", data={"signature": "hidden"}))
+    finally:
+        await log.close()
+    assert event.data == {"signature": "hidden"}
+    assert event.context.redacted is None

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pydantic import JsonValue
 
+from sysward.events import topics
 from sysward.events.chain import ChainReport, verify_chain
 from sysward.events.context import EventContext, current_context
 from sysward.events.query import MAX_QUERY_LIMIT, EventPage, EventQuery
@@ -159,7 +160,9 @@ class EventLog:
     def _prepare(self, draft: NewEvent, ambient: EventContext) -> PreparedEvent:
         # On the caller's task, like the encoding: the writer thread stays lean.
         context = ambient.merged(draft.context) if draft.context else ambient
-        if self._scrub is not None:
+        # A checkpoint holds only hashes and a signature the log itself made; a
+        # false positive there would make verification fail, so it is not scrubbed.
+        if self._scrub is not None and draft.topic != topics.LOG_CHECKPOINT:
             data, redacted = self._scrub(draft.data)
             if redacted:
                 draft = draft.model_copy(update={"data": data})
