@@ -12,8 +12,10 @@ import lmdb
 import pytest
 
 from sysward.events import store as store_module
+from sysward.events.context import EventContext
 from sysward.events.log import EventLog
 from sysward.events.query import EventQuery
+from sysward.events.record import PreparedEvent, encode_data
 from sysward.events.store import (
     SCHEMA_VERSION,
     EventLogError,
@@ -169,3 +171,19 @@ async def test_map_grows_on_demand_and_nothing_is_lost(
         assert [e.seq for e in more] == list(range(602, 612))
     finally:
         await reopened.close()
+
+
+def test_a_batch_whose_seqs_already_exist_writes_nothing(log_path: Path) -> None:
+    store = EventStore(log_path)
+    try:
+        prepared = [
+            PreparedEvent(item, EventContext(), encode_data(item.data)) for item in numbered(3)
+        ]
+        store.append_batch(prepared[:2])
+        store.last_seq = 1  # as if another writer had moved the log on under this one
+        with pytest.raises(EventLogError, match="already exist"):
+            store.append_batch(prepared[2:])
+        assert store.recorded_head() is not None
+        assert [seq for seq, _ in store.iter_raw()] == [1, 2]
+    finally:
+        store.close()

@@ -200,19 +200,34 @@ class EventStore:
         ts_text = format_ts(ts)
         contexts: dict[int, bytes] = {}
         committed: list[Event] = []
+        records: list[tuple[bytes, bytes]] = []
+        index: list[tuple[bytes, bytes]] = []
+        for draft, context, data_json in drafts:
+            seq += 1
+            # Most of a batch shares the ambient context: dump each one once.
+            context_json = contexts.get(id(context))
+            if context_json is None:
+                context_json = contexts[id(context)] = encode_context(context)
+            raw = encode_record(seq, ts_text, draft, context_json, data_json, prev)
+            records.append((seq_key(seq), raw))
+            if draft.agent is not None:
+                index.append((agent_key(draft.agent, seq), index_value(draft)))
+            committed.append(Event.committed(draft, seq=seq, ts=ts, prev=prev, context=context))
+            prev = record_hash(raw)
         with self._gate.shared(), self._env.begin(write=True) as txn:
-            for draft, context, data_json in drafts:
-                seq += 1
-                # Most of a batch shares the ambient context: dump each one once.
-                context_json = contexts.get(id(context))
-                if context_json is None:
-                    context_json = contexts[id(context)] = encode_context(context)
-                raw = encode_record(seq, ts_text, draft, context_json, data_json, prev)
-                txn.put(seq_key(seq), raw, db=self._events, append=True)
-                if draft.agent is not None:
-                    txn.put(agent_key(draft.agent, seq), index_value(draft), db=self._by_agent)
-                committed.append(Event.committed(draft, seq=seq, ts=ts, prev=prev, context=context))
-                prev = record_hash(raw)
+            # One call per database instead of one per record: the writer thread
+            # is the log's bottleneck under many writers.
+            with txn.cursor(db=self._events) as cursor:
+                _, added = cursor.putmulti(records, append=True)
+            if added != len(records):
+                # A seq already taken: the store's last seq is stale. Abort, write nothing.
+                raise EventLogError(
+                    f"{self.path}: seqs from {self.last_seq + 1} already exist, nothing was "
+                    "written; is another process writing this log?"
+                )
+            if index:
+                with txn.cursor(db=self._by_agent) as cursor:
+                    cursor.putmulti(index)
             # The recorded head lets verification notice a truncated or altered tail.
             txn.put(HEAD_KEY, f"{seq}:{prev}".encode(), db=self._meta)
         self.last_seq, self.head, self._last_ts = seq, prev, ts
