@@ -87,6 +87,11 @@ install_files() {
     install -m 0644 "$ROOT/packaging/sysward.toml" "$STAGE/etc/sysward/sysward.toml"
     install -m 0644 "$ROOT/packaging/debian/copyright" "$ROOT/README.md" "$ROOT/docs/install.md" \
         "$STAGE/usr/share/doc/sysward/"
+    # The runbooks are scripts operators run from cron or by hand: ship them ready to run.
+    install -d "$STAGE/usr/share/sysward/runbooks"
+    install -m 0755 "$ROOT"/docs/runbooks/*.sh "$STAGE/usr/share/sysward/runbooks/"
+    chmod 0644 "$STAGE/usr/share/sysward/runbooks/lib.sh"
+    install -m 0644 "$ROOT"/docs/runbooks/*.md "$STAGE/usr/share/sysward/runbooks/"
     gzip -9n -c "$WORK/man/man1/sysward.1" >"$STAGE/usr/share/man/man1/sysward.1.gz"
     gzip -9n -c "$WORK/man/man8/syswardd.8" >"$STAGE/usr/share/man/man8/syswardd.8.gz"
 }
@@ -106,7 +111,7 @@ Architecture: $ARCH
 Maintainer: ${DEBFULLNAME:-sysward developers} <${DEBEMAIL:-sysward@localhost}>
 Installed-Size: $(du -sk --exclude=DEBIAN "$STAGE" | cut -f1)
 Depends: python3 (>= $PY_MINOR), python3 (<< $next_minor), libsystemd0
-Recommends: systemd
+Recommends: systemd, jq
 Section: admin
 Priority: optional
 Description: durable LLM agent daemon for Linux servers

@@ -82,6 +82,8 @@ def test_deb_carries_units_snippets_man_pages_roles_and_commands(deb: Path) -> N
         "./usr/share/sysward/roles/sysadmin.toml",
         "./usr/share/sysward/roles/default.toml",
         "./usr/share/doc/sysward/copyright",
+        "./usr/share/sysward/runbooks/disk-filling.sh",
+        "./usr/share/sysward/runbooks/lib.sh",
         "./etc/sysward/sysward.toml",
         "./usr/bin/syswardd -> /opt/sysward/bin/syswardd",
         "./usr/bin/sysward -> /opt/sysward/bin/sysward",
