@@ -106,6 +106,8 @@ def _describe_signatures(report: ChainReport) -> str | None:
         return "signatures: no valid checkpoint; nothing in this log is signed"
     count, tail = report["checkpoints"], report.get("unsigned_tail", 0)
     checkpoints = "1 checkpoint verifies" if count == 1 else f"{count} checkpoints verify"
+    if not tail:
+        return f"signatures: {checkpoints}; the whole log is signed (up to seq {last_signed})"
     return (
         f"signatures: {checkpoints}; seqs 1..{last_signed} are signed, "
         f"{tail} events after them are not yet"

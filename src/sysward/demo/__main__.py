@@ -145,7 +145,7 @@ def tell_ending(demo: DemoRun, summary: DemoSummary, out: Narrator) -> None:
     out.say(summary.answer or f"(no answer: the turn {summary.status})")
     out.heading("Proof: nothing was done twice, nothing was lost")
     out.say("\n".join(proof_lines(summary)))
-    out.heading("sysward log verify (the hash chain over every event)")
+    out.heading("sysward log verify --state-dir (offline: the hash chain and its signatures)")
     out.say(demo.verify_output or "(no output)")
     out.heading(f"Try it yourself (state kept in {summary.state_dir})")
     port = demo.model.port if demo.model is not None else None

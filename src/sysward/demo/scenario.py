@@ -121,10 +121,11 @@ class DemoRun:
             on_event=self._show_progress,
             timeout_s=self.turn_timeout_s,
         )
-        self._verify_log(daemon)
         code = daemon.terminate()
         if code != 0:
             raise DemoError(f"syswardd exited {code} on SIGTERM (log {daemon.log_path})")
+        # After the stop, so the check covers the whole log, signed to its end.
+        self._verify_log()
 
     def clean_up(self) -> None:
         """Stop every child still running; safe to call at any point, and twice."""
@@ -171,8 +172,9 @@ class DemoRun:
         if line is not None:
             self.out.say(f"  {line}")
 
-    def _verify_log(self, daemon: DaemonProcess) -> None:
-        command = [*sysward_command(), "--socket", str(daemon.socket_path), "log", "verify"]
+    def _verify_log(self) -> None:
+        """The offline form: reads the log read-only, as an auditor would, with no daemon."""
+        command = [*sysward_command(), "log", "verify", "--state-dir", str(self.state_dir)]
         try:
             done = subprocess.run(
                 command, capture_output=True, text=True, timeout=VERIFY_TIMEOUT_S, check=False
