@@ -25,6 +25,7 @@ DAEMON = [
     "import sys; from sysward.daemon.main import main; sys.exit(main())",
 ]
 SYSWARD = [sys.executable, "-m", "sysward.cli.main"]
+DEFAULT_AGENTS = '[agents.ops]\nrole = "default"\n'
 
 
 @dataclass
@@ -69,26 +70,31 @@ def scripted_llm(script: Sequence[Any], directory: Path) -> Iterator[str]:
     assert code == 0, f"the scripted LLM was not called as scripted: {report}"
 
 
-def write_config(directory: Path, base_url: str) -> Path:
+def write_config(directory: Path, base_url: str, rest: str = DEFAULT_AGENTS) -> Path:
     config = directory / "sysward.toml"
     config.write_text(
         f'[llm.default]\nbase_url = "{base_url}"\nmodel = "scripted-model"\n'
-        'tool_calls = "native"\ntimeout_s = 10\nmax_retries = 0\n\n'
-        '[agents.ops]\nrole = "default"\n'
+        'tool_calls = "native"\ntimeout_s = 10\nmax_retries = 0\n\n' + rest
     )
     return config
 
 
 @contextmanager
-def real_daemon(directory: Path, script: Sequence[Any]) -> Iterator[RealDaemon]:
-    """The daemon in dev mode (everything under `directory/state`), up and answering."""
+def real_daemon(
+    directory: Path, script: Sequence[Any], *, config: str = DEFAULT_AGENTS
+) -> Iterator[RealDaemon]:
+    """The daemon in dev mode (everything under `directory/state`), up and answering.
+
+    `config` follows the `[llm.default]` section that points at the scripted
+    LLM server: agents, policy, whatever else the test needs.
+    """
     with scripted_llm(script, directory) as base_url:
-        config = write_config(directory, base_url)
+        config_path = write_config(directory, base_url, config)
         state_dir = directory / "state"
         log_path = directory / "syswardd.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [*DAEMON, "--config", str(config), "--state-dir", str(state_dir)],
+                [*DAEMON, "--config", str(config_path), "--state-dir", str(state_dir)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=os.environ | {"PYTHONUNBUFFERED": "1"},

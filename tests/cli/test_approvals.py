@@ -6,8 +6,8 @@ import json
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from sysward.control.client import ControlClient
 from sysward.llm.scripted.script import native_call, text_completion, tool_calls_completion
 
 from .fake_daemon import FakeDaemon
-from .real_daemon import DAEMON, SYSWARD, RealDaemon, scripted_llm, wait_until_serving
+from .real_daemon import SYSWARD, RealDaemon, real_daemon
 
 APPROVAL = "ap_01JDAPPROVE000000000000000"
 WAIT_S = 20.0
@@ -62,43 +62,21 @@ def test_deciding_an_unknown_approval_fails(daemon: FakeDaemon, cli: Any) -> Non
 
 # -- against a real daemon -------------------------------------------------------------
 
-REAL_CONFIG = """[llm.default]
-base_url = "{base_url}"
-model = "scripted-model"
-timeout_s = 10
-max_retries = 0
-
-[agents.ops]
+# Agent `ops` may run `sleep` and must ask for any other command.
+SLEEP_ALLOWED = """[agents.ops]
 role = "sysadmin"
 
 [[policy.rules]]
 tool = "bash"
 action = "exec"
-match = {{ command = "sleep *" }}
+match = { command = "sleep *" }
 decision = "allow"
 """
 
 
-@contextmanager
-def sysadmin_daemon(directory: Path, script: list[Any]) -> Iterator[RealDaemon]:
+def sysadmin_daemon(directory: Path, script: list[Any]) -> AbstractContextManager[RealDaemon]:
     """A real daemon whose agent `ops` may run `sleep` and must ask for any other command."""
-    with scripted_llm(script, directory) as base_url:
-        config = directory / "sysward.toml"
-        config.write_text(REAL_CONFIG.format(base_url=base_url))
-        state_dir = directory / "state"
-        log_path = directory / "syswardd.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [*DAEMON, "--config", str(config), "--state-dir", str(state_dir)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        daemon = RealDaemon(state_dir, state_dir / "sysward.sock", process, log_path)
-        try:
-            wait_until_serving(daemon)
-            yield daemon
-        finally:
-            daemon.stop()
+    return real_daemon(directory, script, config=SLEEP_ALLOWED)
 
 
 def append_script(target: Path, answer: str) -> list[Any]:

@@ -9,17 +9,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cli.real_daemon import DAEMON, RealDaemon, scripted_llm, wait_until_serving
+from cli.real_daemon import RealDaemon, real_daemon
 from sysward.llm.scripted.script import native_call, text_completion, tool_calls_completion
 
 from .conftest import DOCS
@@ -146,31 +145,11 @@ def run_runbook(
     )
 
 
-@contextmanager
-def agent_daemon(directory: Path, script: list[Any], *, extra: str = "") -> Iterator[RealDaemon]:
+def agent_daemon(
+    directory: Path, script: list[Any], *, extra: str = ""
+) -> AbstractContextManager[RealDaemon]:
     """A real daemon with agent `ops` (role default) whose model follows `script`."""
-    with scripted_llm(script, directory) as base_url:
-        config = directory / "sysward.toml"
-        config.write_text(
-            f'[llm.default]\nbase_url = "{base_url}"\nmodel = "scripted-model"\n'
-            'timeout_s = 10\nmax_retries = 0\n\n[agents.ops]\nrole = "default"\n' + extra
-        )
-        state_dir = directory / "state"
-        log_path = directory / "syswardd.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [*DAEMON, "--config", str(config), "--state-dir", str(state_dir)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        daemon = RealDaemon(state_dir, state_dir / "sysward.sock", process, log_path)
-        try:
-            wait_until_serving(daemon)
-            yield daemon
-        finally:
-            if daemon.process.poll() is None:
-                daemon.process.send_signal(signal.SIGTERM)
-            daemon.process.wait(timeout=30)
+    return real_daemon(directory, script, config='[agents.ops]\nrole = "default"\n' + extra)
 
 
 def events_of(daemon: RealDaemon, topic: str) -> list[dict[str, Any]]:
