@@ -25,14 +25,18 @@ def notify_socket(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[s
         yield sock
 
 
-@pytest.mark.parametrize("use_systemd_python", [True, False])
-def test_ready_and_stopping_reach_the_notify_socket(
-    notify_socket: socket.socket, monkeypatch: pytest.MonkeyPatch, use_systemd_python: bool
-) -> None:
-    if not use_systemd_python:
+@pytest.fixture(params=["systemd-python", "plain socket"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each notification test runs through systemd-python and through the plain-socket path."""
+    if request.param == "plain socket":
         monkeypatch.setattr(service_manager, "sd_daemon", None)
     elif service_manager.sd_daemon is None:
         pytest.skip("systemd-python is not installed")
+    return str(request.param)
+
+
+@pytest.mark.usefixtures("backend")
+def test_ready_and_stopping_reach_the_notify_socket(notify_socket: socket.socket) -> None:
     notifier = ServiceNotifier()
     notifier.ready("serving")
     notifier.stopping("bye")
@@ -91,14 +95,8 @@ def test_no_activation_without_the_variables(monkeypatch: pytest.MonkeyPatch) ->
     assert activation_fds() == []
 
 
-@pytest.mark.parametrize("use_systemd_python", [True, False])
-def test_reloading_carries_the_monotonic_time_it_started(
-    notify_socket: socket.socket, monkeypatch: pytest.MonkeyPatch, use_systemd_python: bool
-) -> None:
-    if not use_systemd_python:
-        monkeypatch.setattr(service_manager, "sd_daemon", None)
-    elif service_manager.sd_daemon is None:
-        pytest.skip("systemd-python is not installed")
+@pytest.mark.usefixtures("backend")
+def test_reloading_carries_the_monotonic_time_it_started(notify_socket: socket.socket) -> None:
     before = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
     ServiceNotifier().reloading("reloading")
     after = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000

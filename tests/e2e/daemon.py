@@ -163,8 +163,10 @@ class DaemonLauncher:
         args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         wait: bool = True,
+        extra: str = "",
     ) -> DaemonProcess:
-        """A daemon with its own config file, state dir and socket under `root/name`."""
+        """A daemon with its own config file, state dir and socket under `root/name`;
+        `extra` is appended to the config (policy rules, settings)."""
         directory = self.root / name
         directory.mkdir(exist_ok=True)
         socket_path = directory / "sysward.sock"
@@ -174,6 +176,7 @@ class DaemonLauncher:
             socket_path=socket_path,
             llm_url=llm_url,
             agents=agents,
+            extra=extra,
         )
         daemon = await self.launch(
             ["--config", str(config), *args], socket_path=socket_path, env=env, wait=wait

@@ -19,7 +19,7 @@ from sysward.llm.scripted import (
 )
 
 from .api import assert_error
-from .daemon import DaemonLauncher, DaemonProcess, read_sse, write_config
+from .daemon import DaemonLauncher, DaemonProcess, read_sse
 
 WAIT_S = 20.0
 
@@ -28,20 +28,9 @@ async def start(
     launcher: DaemonLauncher, llm: ScriptedLlmServer, policy: str = "", name: str = "d"
 ) -> DaemonProcess:
     """A daemon (agent `ops`, role sysadmin) whose config ends with `policy`."""
-    directory = launcher.root / name
-    directory.mkdir(exist_ok=True)
-    socket_path = directory / "sysward.sock"
-    config = write_config(
-        directory / "sysward.toml",
-        state_dir=directory / "state",
-        socket_path=socket_path,
-        llm_url=llm.base_url,
-        agents={"ops": "sysadmin"},
-        extra=policy,
+    return await launcher.launch_configured(
+        llm.base_url, name=name, agents={"ops": "sysadmin"}, extra=policy
     )
-    daemon = await launcher.launch(["--config", str(config)], socket_path=socket_path)
-    daemon.config_path = config
-    return daemon
 
 
 def script_append(llm: ScriptedLlmServer, target: Path, answer: str = "done") -> None:
