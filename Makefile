@@ -11,10 +11,11 @@ DEB_PACKAGES := gcc pkg-config libsystemd-dev python3-dev systemd dbus dbus-user
                 iproute2 iputils-ping util-linux curl shellcheck jq lmdb-utils \
                 python3-venv man-db
 
-.PHONY: test lint typecheck pytest bench demo docs deb deps-system venv clean
+.PHONY: fresh-install test lint typecheck pytest bench demo docs deb deps-system venv clean
 
+# bootstrap-venv.py also works where python3 has no ensurepip (Debian without python3-venv).
 $(PY):
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) packaging/bootstrap-venv.py $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
 venv: $(PY)
@@ -23,11 +24,17 @@ venv: $(PY)
 deps-system:
 	@bash packaging/install-deps.sh $(DEB_PACKAGES)
 
+# fresh-install runs the newcomer's path too: `make demo` in its own new venv, and a
+# plain `pip install .` (no extras) whose syswardd must reach READY.
 test: deps-system venv
-	$(VENV)/bin/ruff check src tests bench packaging
-	$(VENV)/bin/ruff format --check src tests bench packaging
+	$(VENV)/bin/ruff check src tests bench packaging .ci
+	$(VENV)/bin/ruff format --check src tests bench packaging .ci
 	$(VENV)/bin/mypy src
 	bash .ci/pytest-strict $(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	bash .ci/fresh-install
+
+fresh-install:
+	bash .ci/fresh-install
 
 # No API key, no root, no compiler: the core package is all the demo needs.
 # DEMO_ARGS="--json" adds a summary document; SYSWARD_DEMO_BASE_URL and

@@ -23,6 +23,7 @@ from sysward.tools import (
     UnknownTool,
     action,
 )
+from sysward.tools.requirement import program
 
 
 class EchoArgs(ToolArgs):
@@ -182,7 +183,10 @@ def test_describe_has_the_get_v1_tools_shape(registry: ToolRegistry) -> None:
     assert set(echo) == {"name", "description", "actions"}
     assert echo["description"] == "Echo text back; a well-behaved test tool."
     assert [set(a) for a in echo["actions"]] == [
-        {"name", "effect", "description", "parameters"}
+        {"name", "effect", "description", "parameters", "available", "unavailable_reason"}
+    ] * 2
+    assert [(a["available"], a["unavailable_reason"]) for a in echo["actions"]] == [
+        (True, None)
     ] * 2
     assert [(a["name"], a["effect"]) for a in echo["actions"]] == [
         ("say", "read"),
@@ -382,3 +386,54 @@ async def test_a_result_that_is_not_json_becomes_an_internal_error_result() -> N
     assert not result.ok
     assert result.error.code == "internal_error"
     assert "cannot be encoded" in result.error.message
+
+
+# A program no host has: the requirement is real (shutil.which over the real PATH).
+ABSENT = program("sysward-test-no-such-program", install="install the imaginary package")
+
+
+class _NeedyTool(Tool):
+    """An action that needs a program this host lacks, beside one that needs nothing."""
+
+    name = "needy"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    @action(effect=Effect.WRITE, requires=(ABSENT,))
+    async def run(self, args: EchoArgs) -> Echoed:
+        """Would run the missing program."""
+        self.calls += 1
+        return Echoed(text=args.text)
+
+    @action(effect=Effect.READ, requires=(program("sh", install="install dash"),))
+    async def plain(self, args: NoArgs) -> str:
+        """Needs only sh."""
+        return "ok"
+
+
+def test_an_action_with_a_missing_requirement_stays_listed_with_the_reason() -> None:
+    (needy,) = ToolRegistry([_NeedyTool()]).describe()
+    run, plain = needy.actions
+    assert (run.name, run.available) == ("run", False)
+    assert run.unavailable_reason == (
+        "the sysward-test-no-such-program command is not available on this host; "
+        "install the imaginary package"
+    )
+    assert run.parameters["required"] == ["text"]  # the schema is still offered
+    assert (plain.available, plain.unavailable_reason) == (True, None)
+
+
+async def test_calling_an_unavailable_action_returns_unavailable_and_never_runs_it() -> None:
+    tool = _NeedyTool()
+    result = await ToolRegistry([tool]).invoke("needy", "run", {"text": "x"})
+    assert isinstance(result, ToolErr)
+    assert result.error.code == "unavailable"
+    assert result.error.message.startswith("needy.run cannot run: the sysward-test-no-such")
+    assert "install the imaginary package" in result.error.message
+    assert tool.calls == 0
+
+
+async def test_an_action_whose_requirements_are_met_runs() -> None:
+    result = await ToolRegistry([_NeedyTool()]).invoke("needy", "plain", {})
+    assert isinstance(result, ToolOk) and result.output == "ok"

@@ -133,6 +133,11 @@ class UserManager:
         pid = (self.runtime_dir / "journald.pid").read_text().strip()
         return Path(f"/proc/{pid}/root/run/log/journal")
 
+    @property
+    def journal_socket(self) -> Path:
+        """The journald's native-protocol socket, seen from outside its mount namespace."""
+        return self.journal_dir.parents[1] / "systemd" / "journal" / "socket"
+
     def stop(self) -> None:
         """SIGTERM the manager, kill the rest of the cgroup, remove the cgroup dirs."""
         with contextlib.suppress(ProcessLookupError):

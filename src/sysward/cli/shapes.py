@@ -94,6 +94,8 @@ class ActionInfo(TypedDict):
     effect: str
     description: str
     parameters: dict[str, Any]
+    available: NotRequired[bool]
+    unavailable_reason: NotRequired[str | None]
 
 
 class ToolInfo(TypedDict):

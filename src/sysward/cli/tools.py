@@ -25,6 +25,8 @@ def run_tools(ctx: Context, args: argparse.Namespace) -> int:
             print_json(tools)
         else:
             say(table(("TOOL", "ACTION", "EFFECT", "DESCRIPTION"), tool_rows(tools)))
+            if unavailable := unavailable_lines(tools):
+                say("\n".join(["", "Unavailable on this host (a call fails):", *unavailable]))
         return 0
     tool = next((tool for tool in tools if tool["name"] == args.tool), None)
     if tool is None:
@@ -44,10 +46,26 @@ def tool_rows(tools: list[ToolInfo]) -> list[list[str]]:
             tool["name"],
             action["name"],
             action["effect"],
-            clip(action["description"], DESCRIPTION_CHARS),
+            clip(action["description"], DESCRIPTION_CHARS)
+            if is_available(action)
+            else f"(unavailable) {clip(action['description'], DESCRIPTION_CHARS)}",
         ]
         for tool in tools
         for action in tool["actions"]
+    ]
+
+
+def is_available(action: ActionInfo) -> bool:
+    return action.get("available", True)
+
+
+def unavailable_lines(tools: list[ToolInfo]) -> list[str]:
+    """Each action this host cannot run, with what is missing."""
+    return [
+        f"  {tool['name']}.{action['name']}: {action.get('unavailable_reason') or 'unknown'}"
+        for tool in tools
+        for action in tool["actions"]
+        if not is_available(action)
     ]
 
 
@@ -57,6 +75,8 @@ def describe_tool(tool: ToolInfo) -> str:
     for action in tool["actions"]:
         parts.append("")
         parts.append(f"{tool['name']}.{action['name']} ({action['effect']})")
+        if not is_available(action):
+            parts.append(f"  UNAVAILABLE here: {action.get('unavailable_reason') or 'unknown'}")
         parts.append(f"  {action['description'].strip()}")
         rows = parameter_rows(action)
         if rows:

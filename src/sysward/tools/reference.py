@@ -27,6 +27,11 @@ Every action returns `{"ok": true, "output": ..., "metadata": {"duration_ms": ..
 or `{"ok": false, "error": {"code", "message", "details"}}`. `read` actions have
 no side effect and are re-run after a crash; `write` actions are never re-run
 (an interrupted one is reported to the model as `interrupted`).
+
+An action marked **Needs** uses a program, library or kernel interface beyond
+the core package. On a host without it the daemon still starts and the action
+stays listed; `sysward tools` shows it as unavailable with the reason, and a
+call returns `unavailable` saying what to install.
 """
 
 
@@ -57,6 +62,9 @@ def _render_action(spec: ActionSpec, method: typing.Callable[..., object]) -> st
         )
     if not spec.args_model.model_fields:
         lines.append("\n| (none) | | | |")
+    if spec.requires:
+        needs = "; ".join(f"{need.what} ({need.install})" for need in spec.requires)
+        lines.append(f"\n\n**Needs**: {needs}.")
     lines.append(f"\n\nOutput: {_output_shape(method)}\n")
     return "".join(lines)
 

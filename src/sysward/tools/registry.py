@@ -9,6 +9,7 @@ outcome                     result
 tool returned data          ``ToolOk(output, metadata={"duration_ms": ...})``
 unknown tool / action       ``unknown_tool`` / ``unknown_action``, valid names in
                             ``details["choices"]`` so the model can correct itself
+a requirement is missing    ``unavailable``: what is missing and how to install it
 args fail validation        ``invalid_args``, pydantic's ``loc``/``msg``/``type``
                             in ``details["errors"]`` (never the input itself)
 ``ToolFailed`` raised       its ``code``, ``message`` and ``details``
@@ -70,6 +71,8 @@ class ActionDescription(BaseModel):
     effect: Effect
     description: str
     parameters: dict[str, JsonValue]
+    available: bool = True
+    unavailable_reason: str | None = None
 
 
 class ToolDescription(BaseModel):
@@ -121,15 +124,7 @@ class ToolRegistry:
             ToolDescription(
                 name=name,
                 description=self._descriptions[name],
-                actions=[
-                    ActionDescription(
-                        name=spec.action,
-                        effect=spec.effect,
-                        description=spec.description,
-                        parameters=spec.parameters,
-                    )
-                    for spec, _ in table.values()
-                ],
+                actions=[_describe_action(spec) for spec, _ in table.values()],
             )
             for name, table in self._actions.items()
         ]
@@ -184,6 +179,9 @@ class ToolRegistry:
         self, tool: str, action: str, args: Mapping[str, object], timeout_s: float | None
     ) -> object:
         spec, method = self._lookup(tool, action)
+        missing = spec.missing()
+        if missing is not None:
+            raise ToolFailed("unavailable", f"{tool}.{action} cannot run: {missing}")
         parsed = _parse_args(spec, args)
         deadline = asyncio.timeout(timeout_s)
         try:
@@ -218,6 +216,18 @@ class ToolRegistry:
             "-byte cap; ask for less (a narrower path, fewer lines, a filter)",
             {"size_bytes": size, "max_bytes": self.max_output_bytes},
         )
+
+
+def _describe_action(spec: ActionSpec) -> ActionDescription:
+    missing = spec.missing()
+    return ActionDescription(
+        name=spec.action,
+        effect=spec.effect,
+        description=spec.description,
+        parameters=spec.parameters,
+        available=missing is None,
+        unavailable_reason=missing,
+    )
 
 
 def _parse_args(spec: ActionSpec, args: Mapping[str, object]) -> BaseModel:

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, JsonValue
 
-from sysward.tools.tool import EFFECT_ATTRIBUTE, Effect, Tool, ToolDefinitionError
+from sysward.tools.requirement import Requirement, first_missing
+from sysward.tools.tool import (
+    EFFECT_ATTRIBUTE,
+    REQUIRES_ATTRIBUTE,
+    Effect,
+    Tool,
+    ToolDefinitionError,
+)
 
 TOOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,31}$")
 ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -35,6 +42,11 @@ class ActionSpec:
     description: str
     args_model: type[BaseModel]
     parameters: dict[str, JsonValue]
+    requires: tuple[Requirement, ...] = ()
+
+    def missing(self) -> str | None:
+        """Why this action cannot run on this host, or None when it can."""
+        return first_missing(self.requires)
 
     @property
     def is_read_only(self) -> bool:
@@ -98,6 +110,7 @@ def _build_spec(tool: str, action: str, function: Callable[..., object]) -> Acti
         description=doc,
         args_model=args_model,
         parameters=parameters_schema(where, args_model),
+        requires=getattr(function, REQUIRES_ATTRIBUTE, ()),
     )
 
 

@@ -36,13 +36,14 @@ hard cap that replaces an oversized output with an error.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, JsonValue, model_validator
 
 from sysward.errors import SyswardError
+from sysward.tools.requirement import Requirement
 
 
 class Effect(StrEnum):
@@ -111,10 +112,18 @@ _ActionFn = TypeVar("_ActionFn", bound=Callable[..., Awaitable[object]])
 
 # The attribute `@action` sets on a method; its presence makes the method an action.
 EFFECT_ATTRIBUTE = "__sysward_effect__"
+REQUIRES_ATTRIBUTE = "__sysward_requires__"
 
 
-def action(*, effect: Effect) -> Callable[[_ActionFn], _ActionFn]:
-    """Mark an async method of a Tool as an action the model may call."""
+def action(
+    *, effect: Effect, requires: Sequence[Requirement] = ()
+) -> Callable[[_ActionFn], _ActionFn]:
+    """Mark an async method of a Tool as an action the model may call.
+
+    ``requires`` names what the action needs beyond the core package (see
+    ``sysward.tools.requirement``); while one is missing the action stays listed
+    and a call returns ``unavailable`` with what to install.
+    """
 
     def mark(method: _ActionFn) -> _ActionFn:
         # A separate name keeps mypy from narrowing `method` to a plain coroutine function.
@@ -122,6 +131,7 @@ def action(*, effect: Effect) -> Callable[[_ActionFn], _ActionFn]:
         if not is_async:
             raise ToolDefinitionError(f"action {method.__qualname__} must be `async def`")
         setattr(method, EFFECT_ATTRIBUTE, Effect(effect))
+        setattr(method, REQUIRES_ATTRIBUTE, tuple(requires))
         return method
 
     return mark

@@ -18,7 +18,7 @@ from sysward.tools.net.models import (
     Resolution,
     ResolveArgs,
 )
-from sysward.tools.net.ping import ping
+from sysward.tools.net.ping import PING_COMMAND, ping
 from sysward.tools.net.ports import check_port
 from sysward.tools.net.resolver import resolve
 from sysward.tools.tool import Effect, Tool, action
@@ -37,7 +37,7 @@ class NetTool(Tool):
         """Network interfaces: up/down, MTU, speed, MAC, IPv4/IPv6 addresses, traffic counters."""
         return await asyncio.to_thread(read_interfaces, args)
 
-    @action(effect=Effect.READ)
+    @action(effect=Effect.READ, requires=(PING_COMMAND,))
     async def ping(self, args: PingArgs) -> PingResult:
         """Send ICMP echo requests with the system ping; packet loss and round-trip times.
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sysward.tools.net.host import ip_version
 from sysward.tools.net.models import PingArgs, PingResult
+from sysward.tools.requirement import program
 from sysward.tools.tool import ToolFailed
 
 # Beyond the pings themselves: process start and name resolution.
@@ -54,13 +55,18 @@ class PingSummary:
     rtt_ms: tuple[float, float, float, float] | None  # min, avg, max, mdev
 
 
+PING_COMMAND = program(
+    "ping", install="install the iputils-ping package (apt install iputils-ping)"
+)
+
+
 async def ping(args: PingArgs) -> PingResult:
     """Ping ``args.host`` and summarise the replies; an unanswered ping is data, not an error."""
     executable = shutil.which("ping")
-    if executable is None:
+    if executable is None:  # removed after the registry found it
         raise ToolFailed(
             "unavailable",
-            "the ping command is not installed; install the iputils-ping package",
+            "the ping command is no longer on PATH; install the iputils-ping package",
             {"package": "iputils-ping"},
         )
     stdout, stderr = await _run(_argv(executable, args), _deadline_s(args))

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sysward.tools.dbus.connection import DEFAULT_CONNECT_TIMEOUT_S, BusAddresses, BusConnections
-from sysward.tools.systemd.journal import JournalEntries, JournalQuery, parse_since, read_journal
+from sysward.tools.requirement import Requirement
+from sysward.tools.systemd.journal import (
+    JournalEntries,
+    JournalQuery,
+    missing_reader_reason,
+    parse_since,
+    read_journal,
+)
 from sysward.tools.systemd.manager import SystemdManager
 from sysward.tools.systemd.models import (
     JobArgs,
@@ -19,9 +25,15 @@ from sysward.tools.systemd.models import (
     UnitList,
 )
 from sysward.tools.systemd.units import UnitStatus, select_units
-from sysward.tools.tool import Effect, Tool, ToolFailed, action
+from sysward.tools.tool import Effect, Tool, action
 
-JOURNAL_TIMEOUT_S = 30.0
+# journalctl or systemd-python: either reads the journal (see journal.py).
+JOURNAL_READER = Requirement(
+    "a journal reader (journalctl or systemd-python)",
+    "install journalctl (Debian/Ubuntu: apt install systemd) or systemd-python "
+    "(apt install python3-systemd, or pip install 'sysward[systemd]')",
+    lambda: missing_reader_reason() is None,
+)
 
 
 class SystemdTool(Tool):
@@ -100,7 +112,7 @@ class SystemdTool(Tool):
             units=units[: args.limit], total=len(units), truncated=len(units) > args.limit
         )
 
-    @action(effect=Effect.READ)
+    @action(effect=Effect.READ, requires=(JOURNAL_READER,))
     async def journal(self, args: JournalArgs) -> JournalEntries:
         """The newest journal entries of a unit (its output and its manager's messages about it).
 
@@ -113,12 +125,4 @@ class SystemdTool(Tool):
             priority=args.priority,
             limit=args.limit,
         )
-        try:
-            async with asyncio.timeout(JOURNAL_TIMEOUT_S):
-                return await asyncio.to_thread(read_journal, self.journal_path, query)
-        except OSError as exc:
-            raise ToolFailed(
-                "unavailable",
-                f"cannot read the journal: {exc}",
-                {"journal_path": str(self.journal_path) if self.journal_path else None},
-            ) from exc
+        return await read_journal(self.journal_path, query)

@@ -1,21 +1,25 @@
-"""Reading a unit's journal entries with systemd-python, newest first, bounded in count and size.
+"""Reading a unit's journal entries, newest first, bounded in count and size.
 
-``read_journal`` blocks (it reads journal files): run it with ``asyncio.to_thread``.
-When the host keeps no journal at all (no journald, as in some containers) it
-raises ``ToolFailed("unavailable")`` rather than returning an empty list, so
-"no journal here" never reads as "the unit logged nothing".
+Two readers give the same entries: systemd-python's Reader in-process (an
+optional extra) and ``journalctl --output=json`` (present on every systemd host).
+When the host keeps no journal at all (no journald, as in some containers)
+``read_journal`` raises ``ToolFailed("unavailable")`` rather than returning an
+empty list, so "no journal here" never reads as "the unit logged nothing".
 """
 
 from __future__ import annotations
 
-import os
+import asyncio
+import importlib.util
 import re
+import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
-from systemd.journal import Reader
 
 from sysward.tools.systemd.units import iso_utc
 from sysward.tools.tool import ToolFailed
@@ -25,9 +29,38 @@ DEFAULT_JOURNAL_DIRS = (Path("/run/log/journal"), Path("/var/log/journal"))
 MAX_MESSAGE_CHARS = 2048
 # Total message text per result, under the registry's 64 KiB cap with room for the fields.
 MAX_TOTAL_MESSAGE_CHARS = 40_000
+JOURNAL_TIMEOUT_S = 30.0
+# The fields ``entry_from_raw`` reads; a reader may leave out every other one.
+ENTRY_FIELDS = (
+    "__REALTIME_TIMESTAMP",
+    "PRIORITY",
+    "MESSAGE",
+    "_PID",
+    "SYSLOG_IDENTIFIER",
+    "_SYSTEMD_USER_UNIT",
+    "USER_UNIT",
+    "_SYSTEMD_UNIT",
+    "UNIT",
+)
+INSTALL_HINT = (
+    "reading the journal needs journalctl (Debian/Ubuntu: apt install systemd) or "
+    "systemd-python (apt install python3-systemd, or pip install 'sysward[systemd]')"
+)
 
 _RELATIVE = re.compile(r"^-(\d{1,5})([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+# One entry as systemd-python's Reader gives it: str, or bytes for non-UTF-8 data,
+# int for PRIORITY and _PID, an aware datetime for __REALTIME_TIMESTAMP, a list of
+# those for a repeated field. journalctl's JSON is normalised to the same shape.
+RawEntry = Mapping[str, object]
+
+
+class JournalBackend(StrEnum):
+    """How the journal is read."""
+
+    BINDING = "systemd-python"
+    JOURNALCTL = "journalctl"
 
 
 class JournalEntry(BaseModel):
@@ -80,15 +113,92 @@ def parse_since(text: str, now: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def read_journal(directory: Path | None, query: JournalQuery) -> JournalEntries:
-    """The newest matching entries of ``directory`` (None: the host's journal)."""
+def available_backends() -> list[JournalBackend]:
+    """The readers this host has, fastest first (the binding reads in-process)."""
+    backends = []
+    if _has_binding():
+        backends.append(JournalBackend.BINDING)
+    if shutil.which("journalctl") is not None:
+        backends.append(JournalBackend.JOURNALCTL)
+    return backends
+
+
+def missing_reader_reason() -> str | None:
+    """What the operator must install to read the journal; None when nothing is missing."""
+    return None if available_backends() else INSTALL_HINT
+
+
+async def read_journal(
+    directory: Path | None, query: JournalQuery, backend: JournalBackend | None = None
+) -> JournalEntries:
+    """The newest matching entries of ``directory`` (None: the host's journal), oldest first.
+
+    ``backend`` None uses the first of ``available_backends()``. Raises ``ToolFailed``:
+    unavailable (no journal, no reader, unreadable) or timeout (after ``JOURNAL_TIMEOUT_S``).
+    """
+    deadline = asyncio.timeout(JOURNAL_TIMEOUT_S)
+    try:
+        async with deadline:
+            # Off the loop: both checks look at the filesystem (journal files, PATH, modules).
+            chosen = await asyncio.to_thread(_prepare, directory, backend)
+            return await _read_with(chosen, directory, query)
+    except OSError as exc:
+        raise ToolFailed(
+            "unavailable",
+            f"cannot read the journal: {exc}",
+            {"journal_path": str(directory) if directory else None},
+        ) from exc
+    except TimeoutError as exc:
+        if not deadline.expired():
+            raise
+        raise ToolFailed(
+            "timeout",
+            f"reading the journal took over {JOURNAL_TIMEOUT_S} s and was stopped",
+            {"timeout_s": JOURNAL_TIMEOUT_S},
+        ) from exc
+
+
+def _has_binding() -> bool:
+    try:
+        return importlib.util.find_spec("systemd.journal") is not None
+    except ModuleNotFoundError:  # find_spec imports the parent package, systemd
+        return False
+
+
+def _prepare(directory: Path | None, backend: JournalBackend | None) -> JournalBackend:
+    """The reader to use, once there is a journal to read."""
     _require_journal(directory)
-    reader = Reader() if directory is None else Reader(path=str(directory))
-    with reader:
-        _add_matches(reader, query)
-        reader.seek_tail()
-        entries, truncated = _collect(reader, query)
-    return JournalEntries(unit=query.unit, entries=entries, truncated=truncated)
+    return _choose(backend)
+
+
+def _choose(backend: JournalBackend | None) -> JournalBackend:
+    available = available_backends()
+    if backend is None and available:
+        return available[0]
+    if backend is not None and backend in available:
+        return backend
+    raise ToolFailed(
+        "unavailable",
+        INSTALL_HINT if backend is None else f"{backend} is not installed; {INSTALL_HINT}",
+        {"journal_readers": [str(reader) for reader in JournalBackend]},
+    )
+
+
+async def _read_with(
+    backend: JournalBackend, directory: Path | None, query: JournalQuery
+) -> JournalEntries:
+    # Imported here: the binding may be absent, and both modules build on this one.
+    if backend is JournalBackend.JOURNALCTL:
+        from sysward.tools.systemd import journalctl
+
+        return await journalctl.read_entries(directory, query)
+    try:
+        from sysward.tools.systemd import journal_binding
+    except ImportError as exc:  # found by find_spec, yet broken (e.g. libsystemd missing)
+        raise ToolFailed(
+            "unavailable", f"systemd-python is installed but does not load: {exc}; {INSTALL_HINT}"
+        ) from exc
+    return await asyncio.to_thread(journal_binding.read_entries, directory, query)
 
 
 def _require_journal(directory: Path | None) -> None:
@@ -107,41 +217,46 @@ def _has_journal_files(directory: Path) -> bool:
     return any(directory.glob("*.journal")) or any(directory.glob("*/*.journal"))
 
 
-def _add_matches(reader: Reader, query: JournalQuery) -> None:
-    """(what the unit logged) OR (what its manager logged about it) [AND priority <= max]."""
-    if query.is_user_unit:
-        uid = f"_UID={os.getuid()}"
-        reader.add_match(f"_SYSTEMD_USER_UNIT={query.unit}", uid)
-        reader.add_disjunction()
-        reader.add_match(f"USER_UNIT={query.unit}", uid)
-    else:
-        reader.add_match(f"_SYSTEMD_UNIT={query.unit}")
-        reader.add_disjunction()
-        reader.add_match(f"UNIT={query.unit}", "_PID=1")
-    if query.priority is not None:
-        reader.add_conjunction()
-        for level in range(query.priority + 1):
-            reader.add_match(f"PRIORITY={level}")
+class EntryCollector:
+    """Takes matching entries newest first and decides where the result ends.
 
+    Both readers feed it, so since, limit and the message budget mean the same for both.
+    """
 
-def _collect(reader: Reader, query: JournalQuery) -> tuple[list[JournalEntry], bool]:
-    entries: list[JournalEntry] = []
-    budget = MAX_TOTAL_MESSAGE_CHARS
-    while raw := reader.get_previous():
+    def __init__(self, query: JournalQuery) -> None:
+        self._query = query
+        self._newest_first: list[JournalEntry] = []
+        self._budget = MAX_TOTAL_MESSAGE_CHARS
+        self._is_truncated = False
+
+    def offer(self, raw: RawEntry) -> bool:
+        """Keep ``raw`` if it belongs to the result; False once the result is complete."""
         moment = raw.get("__REALTIME_TIMESTAMP")
-        if query.since is not None and isinstance(moment, datetime) and moment < query.since:
-            return entries[::-1], False
-        if len(entries) == query.limit or budget <= 0:
-            return entries[::-1], True
-        entry = _entry(raw)
-        budget -= len(entry.message)
-        entries.append(entry)
-    return entries[::-1], False
+        since = self._query.since
+        if since is not None and isinstance(moment, datetime) and moment < since:
+            return False
+        if len(self._newest_first) == self._query.limit or self._budget <= 0:
+            self.cut_short()
+            return False
+        entry = entry_from_raw(raw)
+        self._budget -= len(entry.message)
+        self._newest_first.append(entry)
+        return True
+
+    def cut_short(self) -> None:
+        """Older matching entries exist but are left out."""
+        self._is_truncated = True
+
+    def result(self) -> JournalEntries:
+        return JournalEntries(
+            unit=self._query.unit, entries=self._newest_first[::-1], truncated=self._is_truncated
+        )
 
 
-def _entry(raw: dict[str, object]) -> JournalEntry:
+def entry_from_raw(raw: RawEntry) -> JournalEntry:
+    """The entry of one journal record in the Reader's shape (see ``RawEntry``)."""
     message = _text(raw.get("MESSAGE")) or ""
-    moment = raw.get("__REALTIME_TIMESTAMP")
+    moment = _last(raw.get("__REALTIME_TIMESTAMP"))
     unit = (
         raw.get("_SYSTEMD_USER_UNIT")
         or raw.get("USER_UNIT")
@@ -159,14 +274,20 @@ def _entry(raw: dict[str, object]) -> JournalEntry:
     )
 
 
-def _text(value: object) -> str | None:
-    """A field as text: the Reader gives bytes for non-UTF-8 data, lists for repeated fields."""
+def _last(value: object) -> object:
+    """A repeated field comes as a list of its values: the last one counts."""
     if isinstance(value, list):
-        value = value[-1] if value else None
+        return value[-1] if value else None
+    return value
+
+
+def _text(value: object) -> str | None:
+    value = _last(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return value if isinstance(value, str) else None
 
 
 def _integer(value: object) -> int | None:
+    value = _last(value)
     return value if isinstance(value, int) and not isinstance(value, bool) else None

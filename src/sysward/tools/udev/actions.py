@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from sysward.tools.requirement import host_path, shared_library
 from sysward.tools.tool import Effect, Tool, ToolFailed, action
 from sysward.tools.udev.details import device_info, summary
 from sysward.tools.udev.hardware import block_devices, pci_device, usb_device
@@ -32,10 +33,20 @@ from sysward.tools.udev.models import (
     UsbList,
 )
 from sysward.tools.udev.mounts import mounts_by_device
-from sysward.tools.udev.sysfs import known_subsystems, list_facts
+from sysward.tools.udev.sysfs import DEVICES_ROOT, known_subsystems, list_facts
 
 DEFAULT_TIMEOUT_S = 10.0
 MAX_SUBSYSTEM_CHOICES = 100
+
+# pyudev loads libudev with ctypes at each call; without sysfs there are no devices to read.
+UDEV_NEEDS = (
+    shared_library("udev", install="install the libudev1 package (apt install libudev1)"),
+    host_path(
+        DEVICES_ROOT,
+        what=f"sysfs ({DEVICES_ROOT})",
+        install="mount sysfs on /sys (in a container, start it with /sys mounted)",
+    ),
+)
 
 _T = TypeVar("_T")
 _Item = TypeVar("_Item", bound=BaseModel)
@@ -53,27 +64,27 @@ class UdevTool(Tool):
     def __init__(self, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.timeout_s = timeout_s
 
-    @action(effect=Effect.READ)
+    @action(effect=Effect.READ, requires=UDEV_NEEDS)
     async def list(self, args: ListArgs) -> DeviceList:
         """Devices of one subsystem (block, net, pci, usb, tty, ...), optionally by name glob."""
         return await self._off_loop(_device_list, args)
 
-    @action(effect=Effect.READ)
+    @action(effect=Effect.READ, requires=UDEV_NEEDS)
     async def info(self, args: InfoArgs) -> DeviceInfo:
         """One device by sys_path or subsystem + sys_name: properties, attributes, parents."""
         return await self._off_loop(device_info, args)
 
-    @action(effect=Effect.READ)
+    @action(effect=Effect.READ, requires=UDEV_NEEDS)
     async def usb(self, args: HardwareArgs) -> UsbList:
         """USB devices: bus/device numbers, vendor/product ids and strings, speed, driver."""
         return await self._off_loop(_usb_list, args)
 
-    @action(effect=Effect.READ)
+    @action(effect=Effect.READ, requires=UDEV_NEEDS)
     async def pci(self, args: HardwareArgs) -> PciList:
         """PCI functions: slot, vendor/device and subsystem ids, class, driver."""
         return await self._off_loop(_pci_list, args)
 
-    @action(effect=Effect.READ)
+    @action(effect=Effect.READ, requires=UDEV_NEEDS)
     async def block(self, args: BlockArgs) -> BlockList:
         """Disks and partitions: size, flags, model, partitions and where each is mounted."""
         return await self._off_loop(_block_list, args)
