@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from foreign_uid import ForeignUidPython, ForeignUser, foreign_uid_python
 from sysward.events.log import EventLog
 
 
@@ -18,3 +19,10 @@ async def log(tmp_path: Path) -> AsyncIterator[EventLog]:
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture(scope="session")
+def nobody_python() -> Iterator[ForeignUidPython]:
+    """Our code, runnable as `nobody` wherever the checkout lies; built once, on first use."""
+    with foreign_uid_python(ForeignUser.named("nobody")) as python:
+        yield python

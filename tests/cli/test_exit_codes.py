@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from foreign_uid import ForeignUidPython
+
 from .fake_daemon import FakeDaemon
 
 EVERY_COMMAND = [
@@ -123,8 +125,10 @@ def test_version(cli: Any) -> None:
 @pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv"
 )
-def test_a_socket_the_user_may_not_open_exits_4(daemon: FakeDaemon) -> None:
-    command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", SYSWARD, "status"]
-    result = subprocess.run(command, capture_output=True, text=True)
+def test_a_socket_the_user_may_not_open_exits_4(
+    daemon: FakeDaemon, nobody_python: ForeignUidPython
+) -> None:
+    command = nobody_python.module("sysward.cli.main", "status")
+    result = subprocess.run(command, capture_output=True, text=True, env=nobody_python.environ())
     assert result.returncode == 4, result.stderr
     assert f"no permission to open {daemon.socket_path}" in result.stderr

@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
+from foreign_uid import ForeignUidPython
 from sysward.llm.scripted.script import native_call, text_completion, tool_calls_completion
 
-from .real_daemon import SYSWARD, RealDaemon, real_daemon
+from .real_daemon import RealDaemon, real_daemon
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("sysward.daemon.main") is None,
@@ -127,13 +128,16 @@ def test_a_stopped_daemon_is_unreachable(started: RealDaemon) -> None:
 
 @pytest.mark.root
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root, setpriv")
-def test_a_user_outside_the_allowed_groups_gets_exit_4(started: RealDaemon) -> None:
+def test_a_user_outside_the_allowed_groups_gets_exit_4(
+    started: RealDaemon, nobody_python: ForeignUidPython
+) -> None:
     # Let `nobody` reach the socket, so the refusal is the daemon's (SO_PEERCRED), not the file's.
     for directory in (started.state_dir.parent, started.state_dir):
         directory.chmod(0o711)
     started.socket_path.chmod(0o666)
-    nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-    command = [*nobody, *SYSWARD, "--socket", str(started.socket_path), "status", "--json"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    argv = ["--socket", str(started.socket_path), "status", "--json"]
+    command = nobody_python.module("sysward.cli.main", *argv)
+    env = nobody_python.environ()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30, env=env)
     assert result.returncode == 4, result.stdout + result.stderr
     assert "65534" in json.loads(result.stdout)["error"]["message"]  # nobody's uid

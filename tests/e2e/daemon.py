@@ -130,8 +130,10 @@ class DaemonLauncher:
         env: Mapping[str, str] | None = None,
         wait: bool = True,
         prefix: Sequence[str] = (),
+        python: Sequence[str] = (sys.executable,),
         pass_fds: Sequence[int] = (),
     ) -> DaemonProcess:
+        """`prefix python -m sysward.daemon args`; `python` is the interpreter and its flags."""
         index = len(self.started)
         notify = NotifyListener(self.root / f"notify-{index}")
         stderr_path = self.root / f"syswardd-{index}.stderr"
@@ -139,7 +141,7 @@ class DaemonLauncher:
         with stderr_path.open("wb") as stderr:
             process = await asyncio.create_subprocess_exec(
                 *prefix,
-                sys.executable,
+                *python,
                 *DAEMON_MODULE,
                 *args,
                 stdin=asyncio.subprocess.DEVNULL,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from foreign_uid import ForeignUidPython
 from sysward.llm.scripted import ScriptedLlmServer
 
 from .daemon import DaemonLauncher, DaemonProcess, curl, write_config
@@ -94,14 +95,18 @@ async def test_a_member_of_an_allowed_group_is_served(
 
 
 async def test_dev_mode_runs_unprivileged_and_serves_its_own_user(
-    launcher: DaemonLauncher, short_tmp: Path
+    launcher: DaemonLauncher, short_tmp: Path, nobody_python: ForeignUidPython
 ) -> None:
     state_dir = short_tmp / "nobody-state"
     state_dir.mkdir()
     os.chown(state_dir, NOBODY, NOBODY)
     socket_path = state_dir / "sysward.sock"
     daemon = await launcher.launch(
-        ["--state-dir", str(state_dir)], socket_path=socket_path, prefix=AS_NOBODY
+        ["--state-dir", str(state_dir)],
+        socket_path=socket_path,
+        prefix=nobody_python.user.setpriv,
+        python=nobody_python.python,
+        env=nobody_python.env,
     )
     assert socket_path.stat().st_uid == NOBODY
     served = await curl(socket_path, "GET", "/v1/agents", prefix=AS_NOBODY)
