@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -9,6 +10,14 @@ import pytest
 
 from foreign_uid import ForeignUidPython, ForeignUser, foreign_uid_python
 from sysward.events.log import EventLog
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # `make test &` from a non-interactive shell starts pytest with SIGINT ignored, and
+    # an ignored signal stays ignored across exec: the Ctrl-C tests' CLIs would never see
+    # it. A handled signal is reset to the default at exec, so the children get Ctrl-C.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture

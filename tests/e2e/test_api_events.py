@@ -4,6 +4,7 @@ event queries and streams, approvals, tools, log verification, metrics, limits.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import httpx
@@ -89,7 +90,7 @@ async def test_events_carry_the_request_id_and_peer_uid(client: httpx.AsyncClien
     page = (await client.get("/v1/events", params={"agent": name, "topic": "agent.created"})).json()
     context = page["events"][0]["context"]
     assert context["request_id"] == "req_e2e_context"
-    assert context["peer_uid"] == 0
+    assert context["peer_uid"] == os.getuid()
 
 
 async def test_event_stream_sends_heartbeats_when_idle(client: httpx.AsyncClient) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 from pathlib import Path
 from typing import Any
@@ -90,13 +91,13 @@ async def test_an_approved_call_runs_once_and_records_the_approver(
             f"/v1/approvals/{approval['id']}", json={"decision": "approve", "reason": "ok"}
         )
         assert decided.status_code == 200, decided.text
-        assert decided.json()["approver_uid"] == 0
+        assert decided.json()["approver_uid"] == os.getuid()
         info = await finished(client, turn)
         assert info["status"] == "completed"
         assert (await client.get("/v1/approvals")).json() == []
     assert target.read_text() == "ran\n"
     (recorded,) = of(info, "agent.approval_decided")
-    assert (recorded["decision"], recorded["approver_uid"]) == ("approve", 0)
+    assert (recorded["decision"], recorded["approver_uid"]) == ("approve", os.getuid())
     assert recorded["action_sha256"] == approval["action_sha256"]
     assert [d["decision"] for d in of(info, "agent.tool_dispatch")] == ["ask", "allow"]
 
@@ -193,7 +194,7 @@ async def test_cancelling_a_running_command_ends_the_turn_quickly(
             "agent": "ops",
             "status": "cancelled",
             "steps": 1,
-            "cancelled_by_uid": 0,
+            "cancelled_by_uid": os.getuid(),
         }
         info = await finished(client, turn)
         assert_error(await client.post(f"/v1/turns/{turn}/cancel"), 409, "turn_finished")

@@ -7,6 +7,7 @@ running manager); sysusers and tmpfiles are applied to a temporary --root.
 from __future__ import annotations
 
 import configparser
+import os
 import shutil
 import stat
 import subprocess
@@ -126,6 +127,10 @@ def test_sysusers_creates_the_sysward_group(tmp_path: Path) -> None:
     assert any(line.startswith("sysward:x:") for line in groups), groups
 
 
+@pytest.mark.root
+@pytest.mark.skipif(
+    os.geteuid() != 0, reason="systemd-tmpfiles chowns the dirs to root:sysward, which needs root"
+)
 def test_tmpfiles_makes_the_state_and_credentials_dirs_private(tmp_path: Path) -> None:
     conf = UNITS / "tmpfiles.d" / "sysward.conf"
     command = ["systemd-tmpfiles", f"--root={tmp_path}", "--create", str(conf)]

@@ -48,7 +48,10 @@ sysward.toml:9: llm.default.timeout_s: Input should be greater than 0
 sysward.toml:14: agents.ops.llm: names endpoint 'local', which is not defined (defined: default)
 ```
 
-A rejected reload keeps the running configuration. Dev mode:
+A rejected reload keeps the running configuration. A reload applies the
+policy, roles and `allowed_groups` at once; changes to `daemon.socket`,
+`daemon.state_dir`, `[llm.*]`, `[agents.*]` and `policy.allowed_paths` are
+logged as "takes a restart" and apply at the next start. Dev mode:
 `syswardd --state-dir DIR` puts the log, keys and socket under DIR (socket
 `DIR/sysward.sock`), so nothing needs root.
 
