@@ -8,6 +8,7 @@ callers get how many were replaced, never what.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -70,8 +71,21 @@ class Redactor:
         return len(self._kinds)
 
     def redact_text(self, text: str) -> tuple[str, int]:
-        """`text` with its secrets replaced by markers, and how many were replaced."""
-        return self._redact(text, guess_random=True)
+        """`text` with its secrets replaced by markers, and how many were replaced.
+
+        Text that is itself a JSON document (a tool result serialised into a
+        message, a JSON file read by a tool, JSON inside a JSON string) is
+        decoded and redacted as a structure, then encoded again: patterns run
+        over escaped text (``\\"``) would take the escape for the value and
+        leave the secret behind.
+        """
+        decoded = _embedded_json(text)
+        if decoded is _NOT_JSON:
+            return self._redact(text, guess_random=True)
+        redacted, count = self.redact_json(decoded)  # type: ignore[arg-type]
+        if not count:
+            return text, 0
+        return _encode_like(text, redacted), count
 
     def redact_json(self, value: JsonValue) -> tuple[JsonValue, int]:
         """Redact every string in a JSON value; keys only when they hold a known secret value.
@@ -143,6 +157,30 @@ class Redactor:
 
     def _value_marker(self, found: re.Match[str]) -> str:
         return marker(self._kinds[found.group()])
+
+
+_NOT_JSON = object()
+# Only containers and encoded strings: "12" or "true" are text, not documents.
+_JSON_STARTS = ("{", "[", '"')
+
+
+def _embedded_json(text: str) -> object:
+    """The JSON value `text` encodes, or `_NOT_JSON`."""
+    if not text.lstrip().startswith(_JSON_STARTS):
+        return _NOT_JSON
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return _NOT_JSON
+
+
+def _encode_like(original: str, value: JsonValue) -> str:
+    """`value` as JSON in roughly the layout of `original`, so a file stays readable."""
+    if "\n" in original.strip():
+        return json.dumps(value, ensure_ascii=False, indent=2)
+    if ": " in original or ", " in original:
+        return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _by_line(secrets: Mapping[str, SecretKind]) -> dict[str, SecretKind]:

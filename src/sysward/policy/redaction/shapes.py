@@ -62,9 +62,12 @@ _SECRET_NAME = (
     r"|access[_-]?key|private[_-]?key)"
 )
 _ASSIGNMENT = re.compile(
-    rf"(?ai:{_SECRET_NAME})[\"']?[ \t]*(?::=|=|:)[ \t]*"
+    rf"(?ai:{_SECRET_NAME})(?:\\?[\"'])?[ \t]*(?::=|=|:)[ \t]*"
     r"(?!\[REDACTED:)(?!-----BEGIN)"
-    r"(?:\"(?P<dq>[^\"\n]+)\"|'(?P<sq>[^'\n]+)'|(?P<bare>[^\s\"',;&]+))"
+    # A quote may come escaped (\" in JSON or shell text): the value is what is inside.
+    r"(?:\\?\"(?P<dq>(?:[^\"\\\n]|\\[^\"\n])+)\\?\""
+    r"|\\?'(?P<sq>(?:[^'\\\n]|\\[^'\n])+)\\?'"
+    r"|(?P<bare>[^\s\\\"',;&]+))"
 )
 # https://user:pass@host: only the password goes.
 _USERINFO = re.compile(r"://[^\s/@:\[\]]+:(?P<pw>[^\s/@\[\]]+)@")
