@@ -10,6 +10,7 @@ import pytest
 
 from foreign_uid import ForeignUidPython, ForeignUser, foreign_uid_python
 from sysward.events.log import EventLog
+from sysward.policy.redaction import ExitGuard
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -18,6 +19,19 @@ def pytest_configure(config: pytest.Config) -> None:
     # it. A handled signal is reset to the default at exec, so the children get Ctrl-C.
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # The exit guard firing means some path skipped the structural redactor. Tests
+    # that make it fire on purpose restore the counter; any other hit fails the run.
+    if ExitGuard.refusals:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        reporter.write_line(
+            f"FAILED: the exit guard replaced {ExitGuard.refusals} known secret value(s) "
+            "that the redactor missed (see the ERROR log lines of sysward.policy.redaction)",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

@@ -21,6 +21,10 @@ from typing import Any
 
 import httpx
 
+from sysward.policy.redaction import ExitGuard
+
+# What sysward.policy.redaction.guard logs when a known secret got past the redactor.
+GUARD_FIRED = "unredacted and were replaced by [REDACTED:unverified]"
 READY_TIMEOUT_S = 20.0
 EXIT_TIMEOUT_S = 30.0
 DAEMON_MODULE = ("-m", "sysward.daemon")
@@ -190,6 +194,10 @@ class DaemonLauncher:
         for daemon in self.started:
             await daemon.kill()
             daemon.notify.close()
+        # A daemon's exit guard counts in its own process: its log line is the signal.
+        for daemon in self.started:
+            if GUARD_FIRED in daemon.stderr:
+                ExitGuard.refusals += daemon.stderr.count(GUARD_FIRED)
 
 
 def write_config(

@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from pydantic import JsonValue
@@ -90,7 +91,15 @@ class Runtime:
 
 
 def real_models(settings: Settings) -> dict[str, ChatModel]:
-    return {name: OpenAIChatClient(endpoint) for name, endpoint in settings.llm.items()}
+    # Every endpoint's body is checked for every known secret, not only its own key.
+    guard = Redactor.from_settings(settings, os.environ).exit_guard()
+    return {
+        name: OpenAIChatClient(
+            endpoint,
+            guard=partial(guard.check, where=f"the request body for llm.{name}") if guard else None,
+        )
+        for name, endpoint in settings.llm.items()
+    }
 
 
 async def open_runtime(
@@ -106,7 +115,12 @@ async def open_runtime(
     # Secrets are replaced before anything is stored, so neither the log nor a
     # model (its conversation is rebuilt from the log) ever sees them.
     redactor = await asyncio.to_thread(Redactor.from_settings, settings, os.environ)
-    log = await EventLog.open(settings.daemon.events_dir, scrub=redactor.redact_data)
+    exit_guard = redactor.exit_guard()
+    log = await EventLog.open(
+        settings.daemon.events_dir,
+        scrub=redactor.redact_data,
+        guard=partial(exit_guard.check, where="the event log") if exit_guard else None,
+    )
     bus = EventBus(log)
     registry = ToolRegistry(tools(settings))
     runtime = Runtime(

@@ -9,6 +9,7 @@ means the event is on disk.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import queue
 import threading
@@ -36,6 +37,9 @@ Listener = Callable[[Sequence[Event]], None]
 # Rewrites an event's data before it is stored (secret redaction), returning how
 # many values it replaced. Defined here so the log needs nothing of sysward.policy.
 Scrub = Callable[[dict[str, JsonValue]], tuple[dict[str, JsonValue], int]]
+# Checks the encoded data last (known secret values, raw or escaped), returning the
+# bytes to store and how many values it had to replace: a scrub that missed one.
+Guard = Callable[[bytes], tuple[bytes, int]]
 
 
 @dataclass(slots=True)
@@ -104,10 +108,15 @@ class EventLog:
     """Append events durably, read them back, and notify listeners of commits."""
 
     def __init__(
-        self, store: EventStore, loop: asyncio.AbstractEventLoop, scrub: Scrub | None = None
+        self,
+        store: EventStore,
+        loop: asyncio.AbstractEventLoop,
+        scrub: Scrub | None = None,
+        guard: Guard | None = None,
     ) -> None:
         self._store = store
         self._scrub = scrub
+        self._guard = guard
         self._listeners: list[Listener] = []
         self._closed = False
         self._writer: _Writer | None = None
@@ -117,7 +126,12 @@ class EventLog:
 
     @classmethod
     async def open(
-        cls, path: Path, *, readonly: bool = False, scrub: Scrub | None = None
+        cls,
+        path: Path,
+        *,
+        readonly: bool = False,
+        scrub: Scrub | None = None,
+        guard: Guard | None = None,
     ) -> EventLog:
         """Open (creating unless `readonly`) the log in directory `path`.
 
@@ -125,7 +139,7 @@ class EventLog:
         counted in the event's `context.redacted`.
         """
         store = await asyncio.to_thread(EventStore, path, readonly=readonly)
-        return cls(store, asyncio.get_running_loop(), scrub)
+        return cls(store, asyncio.get_running_loop(), scrub, guard)
 
     @property
     def path(self) -> Path:
@@ -162,12 +176,23 @@ class EventLog:
         context = ambient.merged(draft.context) if draft.context else ambient
         # A checkpoint holds only hashes and a signature the log itself made; a
         # false positive there would make verification fail, so it is not scrubbed.
-        if self._scrub is not None and draft.topic != topics.LOG_CHECKPOINT:
+        if draft.topic == topics.LOG_CHECKPOINT:
+            return PreparedEvent(draft, context, encode_data(draft.data))
+        redacted = 0
+        if self._scrub is not None:
             data, redacted = self._scrub(draft.data)
             if redacted:
                 draft = draft.model_copy(update={"data": data})
-                context = context.model_copy(update={"redacted": redacted})
-        return PreparedEvent(draft, context, encode_data(draft.data))
+        encoded = encode_data(draft.data)
+        if self._guard is not None:
+            encoded, refused = self._guard(encoded)
+            if refused:
+                draft = draft.model_copy(update={"data": _decoded_data(encoded)})
+                encoded = encode_data(draft.data)  # the stored bytes are the data's own
+                redacted += refused
+        if redacted:
+            context = context.model_copy(update={"redacted": redacted})
+        return PreparedEvent(draft, context, encoded)
 
     def add_listener(self, listener: Listener) -> Callable[[], None]:
         """Call `listener` on the event loop with each committed batch, in seq order."""
@@ -235,3 +260,12 @@ class EventLog:
         # Let the writer's last call_soon_threadsafe deliveries run first.
         await asyncio.sleep(0)
         await asyncio.to_thread(self._store.close)
+
+
+def _decoded_data(encoded: bytes) -> dict[str, JsonValue]:
+    """Data the guard rewrote; when the rewrite broke its JSON, nothing of it is kept."""
+    try:
+        data = json.loads(encoded)
+    except ValueError:
+        data = None
+    return data if isinstance(data, dict) else {"unverified": "[REDACTED:unverified]"}

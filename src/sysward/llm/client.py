@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 import httpx
@@ -26,6 +26,10 @@ from sysward.llm.responses import Redactor, read_completion
 from sysward.llm.retry import Random, Retrier, RetryPolicy, Sleep
 from sysward.llm.wire import ChatRequest
 
+# Rewrites an encoded request body that still holds a known secret (sysward.policy's
+# exit guard); a callable so this package needs nothing of sysward.policy.
+BodyGuard = Callable[[bytes], tuple[bytes, int]]
+
 
 class OpenAIChatClient:
     """Asks one OpenAI-compatible endpoint for chat completions, with retries.
@@ -41,12 +45,15 @@ class OpenAIChatClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: Random = random.random,
+        guard: BodyGuard | None = None,
     ) -> None:
+        """`guard` checks each encoded request body last (the daemon's known secrets)."""
         self._endpoint = endpoint
         self._url = completions_url(endpoint.base_url)
         shown_url = display_url(self._url)
         api_key = read_api_key(endpoint)
         redact = Redactor([api_key] if api_key else [])
+        self._guard = guard
         headers = {"Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -77,6 +84,9 @@ class OpenAIChatClient:
         """The model's next step; raises LlmRejected, LlmUnavailable or LlmProtocolError."""
         table = FunctionTable(tools)
         body = self._request(messages, table).to_json()
+        if self._guard is not None:
+            # The conversation comes redacted from the log; this catches a path that was not.
+            body, _ = self._guard(body)
         started = time.monotonic()
         response, attempts = await self._retrier.send(lambda: self._post(body))
         completion = read_completion(response, url=self._retrier.url, redact=self._retrier.redact)

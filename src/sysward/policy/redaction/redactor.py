@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import JsonValue
 
 from sysward.config import Settings
+from sysward.policy.redaction.guard import ExitGuard
 from sysward.policy.redaction.shapes import (
     MARKER_PREFIX,
     SECRET_NAME,
@@ -64,6 +65,10 @@ class Redactor:
             ):
                 secrets[value] = SecretKind.API_KEY
         return cls(secrets)
+
+    def exit_guard(self) -> ExitGuard:
+        """A guard for encoded bytes, checking for this redactor's known values."""
+        return ExitGuard(self._kinds)
 
     @property
     def known_values(self) -> int:
