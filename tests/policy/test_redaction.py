@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import itertools
 import json
 import secrets
 import time
@@ -14,12 +13,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from pydantic import JsonValue
 
 from sysward.config import parse_settings
-from sysward.policy.redaction import Redactor, SecretKind, StreamRedactor
+from sysward.policy.redaction import Redactor, SecretKind
 
 ENV_SECRET = "hunter2-Env-Secret"
 API_KEY = "sk-test-0123456789abcdefghijkl"
@@ -225,82 +222,6 @@ api_key_file = "{directory_not_file}"
 """
     redactor = Redactor.from_settings(parse_settings(config), {})
     assert redactor.known_values == 0
-
-
-# -- streaming ---------------------------------------------------------------
-
-
-def feed_in_chunks(redactor: Redactor, text: str, cuts: list[int]) -> tuple[str, int]:
-    stream = StreamRedactor(redactor)
-    bounds = [0, *sorted(set(cuts)), len(text)]
-    released = [stream.feed(text[start:end]) for start, end in itertools.pairwise(bounds)]
-    return "".join(released) + stream.flush(), stream.count
-
-
-def test_a_secret_split_over_chunks_is_redacted(redactor: Redactor) -> None:
-    text = f"one {ENV_SECRET} two\n"
-    assert feed_in_chunks(redactor, text, [6, 9, 12]) == ("one [REDACTED:env] two\n", 1)
-
-
-def test_a_private_key_over_many_chunks_is_redacted_and_held_until_it_ends(
-    redactor: Redactor,
-) -> None:
-    pem = rsa_pem()
-    stream = StreamRedactor(redactor)
-    released = stream.feed("log line\n")
-    for start in range(0, len(pem), 50):
-        released += stream.feed(pem[start : start + 50])
-        assert not any(line in released for line in body_lines(pem))
-    released += stream.feed("after\n") + stream.flush()
-    assert released == "log line\n[REDACTED:private_key]\nafter\n"
-    assert stream.count == 1
-
-
-def test_complete_lines_are_released_before_the_stream_ends(redactor: Redactor) -> None:
-    stream = StreamRedactor(redactor)
-    assert stream.feed("first line\nsecond") == "first line\n"
-    assert stream.flush() == "second"
-
-
-def test_held_text_is_bounded(redactor: Redactor) -> None:
-    stream = StreamRedactor(redactor, max_held_chars=100)
-    assert stream.feed("x" * 99) == ""
-    assert stream.feed("x" * 2) == "x" * 101
-
-
-FRAGMENTS = [
-    "plain words",
-    ENV_SECRET,
-    API_KEY,
-    "Authorization: Bearer abc.DEF-123456",
-    "password=pa55",
-    "https://u:p@h/",
-    "ghp_" + "A1b2" * 9,
-    "Zm9vYmFyQkFaMTIzNDU2Nzg5MGFiY2RlZnE3",
-    hashlib.sha256(b"y").hexdigest(),
-    "-----BEGIN RSA PRIVATE KEY-----\n"
-    "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n"
-    "KUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ==\n-----END RSA PRIVATE KEY-----",
-    "-----BEGIN OPENSSH PRIVATE KEY-----\n"
-    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz",
-]
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    parts=st.lists(
-        st.tuples(st.sampled_from(FRAGMENTS), st.sampled_from([" ", "\n", "\r\n", "\t"])),
-        max_size=12,
-    ),
-    cuts=st.lists(st.integers(min_value=0, max_value=2000), max_size=15),
-)
-def test_any_chunking_gives_the_same_result_as_redacting_whole(
-    parts: list[tuple[str, str]], cuts: list[int]
-) -> None:
-    redactor = Redactor({ENV_SECRET: SecretKind.ENV, API_KEY: SecretKind.API_KEY})
-    text = "".join(fragment + separator for fragment, separator in parts)
-    cuts = [cut for cut in cuts if cut <= len(text)]
-    assert feed_in_chunks(redactor, text, cuts) == redactor.redact_text(text)
 
 
 # -- cost ----------------------------------------------------------------------

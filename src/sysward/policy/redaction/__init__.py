@@ -3,6 +3,5 @@
 from sysward.policy.redaction.guard import ExitGuard
 from sysward.policy.redaction.redactor import MIN_SECRET_CHARS, Redactor
 from sysward.policy.redaction.shapes import SecretKind, marker
-from sysward.policy.redaction.stream import StreamRedactor
 
-__all__ = ["MIN_SECRET_CHARS", "ExitGuard", "Redactor", "SecretKind", "StreamRedactor", "marker"]
+__all__ = ["MIN_SECRET_CHARS", "ExitGuard", "Redactor", "SecretKind", "marker"]

@@ -3,8 +3,7 @@
 Each family of shapes has its own regex behind a cheap test (a substring, a
 run of token characters), because CPython's `re` tries every branch of one big
 alternation at every position: that cost ~740 us per KB. Every pattern but
-the private-key block stays within one line: `StreamRedactor` relies on that
-to release text line by line.
+the private-key block stays within one line.
 """
 
 from __future__ import annotations
