@@ -8,6 +8,8 @@ sends the model (bodies only: the API key belongs in the Authorization header).
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ from sysward.llm.scripted import (
 )
 
 from .api import run_turn
-from .daemon import DaemonLauncher
+from .daemon import GUARD_FIRED, DaemonLauncher
 
 SECRET = "Db-Pa55word-e2e-7431"
 BEARER = "abc.DEF-9876543210xyz"
@@ -126,3 +128,73 @@ async def all_events(client: httpx.AsyncClient) -> list[dict[str, Any]]:
     events = body["events"] if isinstance(body, dict) else body
     assert isinstance(events, list)
     return events
+
+
+# Issue #16: files holding each secret shape, read by the agent's file tool.
+SHAPE_SECRETS = {
+    "app.ini": ("[db]\nhost = db.internal\npassword = Ini-Pa55-e2e-4411\n", "Ini-Pa55-e2e-4411"),
+    "app.toml": ('[db]\ndb_password = "Toml-Pa55-e2e-4412"\n', "Toml-Pa55-e2e-4412"),
+    "app.yaml": ("db:\n  password: Yaml-Pa55-e2e-4413\n", "Yaml-Pa55-e2e-4413"),
+    "app.env": ("DB_PASSWORD=Env-Pa55-e2e-4414\nDEBUG=1\n", "Env-Pa55-e2e-4414"),
+    "app.json": ('{"db": {"password": "Json-Pa55-e2e-4415"}}\n', "Json-Pa55-e2e-4415"),
+    "escaped.sh": ('export CMD="db_password = \\"Esc-Pa55-e2e-4416\\""\n', "Esc-Pa55-e2e-4416"),
+    "url.txt": ("postgres://app:Url-Pa55-e2e-4417@db:5432/app\n", "Url-Pa55-e2e-4417"),
+    "curl.txt": ("Authorization: Bearer Brr.e2e-4418-token\n", "Brr.e2e-4418-token"),
+    "gh.txt": (
+        "token ghp_" + "e2eE2eE2eE2eE2eE2eE2eE2eE2eE2eE2e4419\n",
+        "ghp_" + "e2eE2eE2eE2eE2eE2eE2eE2eE2eE2eE2e4419",
+    ),
+    "slack.txt": ("xoxb-" + "123456789012-1234567890123-e2eSlackToken4420\n", "e2eSlackToken4420"),
+    "aws.txt": ("aws_access_key_id = AKIA" + "E2EXAMPLE4421ABC\n", "AKIA" + "E2EXAMPLE4421ABC"),
+}
+
+
+def escaped_forms(secret: str) -> list[bytes]:
+    quoted = json.dumps(secret)[1:-1]
+    twice = json.dumps(quoted)[1:-1]
+    return [form.encode() for form in {secret, quoted, twice}]
+
+
+async def test_every_secret_shape_in_files_is_kept_from_the_log_and_the_model(
+    short_tmp: Path, launcher: DaemonLauncher
+) -> None:
+    files = short_tmp / "files"
+    files.mkdir()
+    for name, (text, _) in SHAPE_SECRETS.items():
+        (files / name).write_text(text)
+    # A JSON document holding another file's text: the secret sits in a JSON string.
+    (files / "nested.json").write_text(json.dumps({"file": SHAPE_SECRETS["app.toml"][0]}))
+    names = [*SHAPE_SECRETS, "nested.json"]
+    calls = [
+        native_call("file_read", {"path": str(files / name)}, call_id=f"r{index}")
+        for index, name in enumerate(names)
+    ]
+    script = [tool_calls_completion(*calls), text_completion("read them all")]
+    async with ScriptedLlmServer(script) as llm:
+        config, socket_path = write_secret_config(short_tmp, llm.base_url)
+        env = {"SYSWARD_E2E_LLM_KEY": API_KEY, "SYSWARD_E2E_DB_SECRET": SECRET}
+        daemon = await launcher.launch(["--config", str(config)], socket_path=socket_path, env=env)
+        async with daemon.client() as client:
+            turn = await run_turn(client, "ops", "read the app's config files")
+            events = await all_events(client)
+        assert await daemon.terminate() == 0
+        llm.verify()
+    assert turn[-1]["data"]["status"] == "completed"
+    assert GUARD_FIRED not in daemon.stderr  # redacted by the redactor, not the last resort
+
+    forbidden = {
+        form
+        for name, (text, secret) in SHAPE_SECRETS.items()
+        for form in [*escaped_forms(secret), base64.b64encode(text.encode())]
+    }
+    stored = b"".join(
+        path.read_bytes() for path in (short_tmp / "state").rglob("*") if path.is_file()
+    )
+    bodies = [request.body for request in llm.requests]
+    leaks = [form for form in forbidden if form in stored or any(form in body for body in bodies)]
+    assert not leaks
+    results = [
+        event for event in events if event["topic"] == "tool.file" and event["type"] == "result"
+    ]
+    assert len(results) == len(names)
+    assert all((event["context"]["redacted"] or 0) >= 1 for event in results)
