@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Iterator
 
 import pytest
 
-from sysward.daemon.logs import ContextFields, configure_logging, is_under_systemd
+from sysward.daemon.logs import (
+    ContextFields,
+    configure_logging,
+    is_under_systemd,
+    redact_log_records,
+)
 from sysward.events.context import bound_context
+from sysward.policy.redaction.redactor import Redactor
+from sysward.policy.redaction.shapes import SecretKind
 
 
 def record() -> logging.LogRecord:
@@ -63,3 +71,51 @@ def test_otherwise_logs_go_to_stderr(
     monkeypatch.delenv("INVOCATION_ID", raising=False)
     assert configure_logging() == "stderr"
     assert isinstance(restored_root_logger.handlers[0], logging.StreamHandler)
+
+
+SECRET = "hunter2-Zq8vX3rT9wLm"
+
+
+def redact(text: str) -> tuple[str, int]:
+    return text.replace(SECRET, "[REDACTED]"), text.count(SECRET)
+
+
+def test_a_secret_in_a_log_line_s_message_argument_or_traceback_is_replaced(
+    restored_root_logger: logging.Logger,
+) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    restored_root_logger.handlers = [handler]
+    restored_root_logger.setLevel(logging.INFO)
+    redact_log_records(redact)
+    redact_log_records(redact)  # a second install replaces the first, it does not stack
+    assert len(handler.filters) == 1
+
+    log = logging.getLogger("sysward.test")
+    log.info("connecting with password=%s", SECRET)
+    try:
+        raise RuntimeError(f"the server said: bad token {SECRET}")
+    except RuntimeError:
+        log.exception("agent %s crashed", "ops")
+    log.warning("where %s", SECRET, stack_info=True)
+
+    written = stream.getvalue()
+    assert SECRET not in written
+    assert "connecting with password=[REDACTED]" in written
+    assert "agent ops crashed" in written
+    assert "RuntimeError: the server said: bad token [REDACTED]" in written
+    assert "Stack (most recent call last)" in written
+
+
+def test_a_real_redactor_replaces_a_known_api_key_in_the_daemon_s_log(
+    restored_root_logger: logging.Logger,
+) -> None:
+    key = "sk-live-" + "7f3a9c2e1b8d4f6a0c5e9b2d7a1f3c8e"
+    redactor = Redactor({key: SecretKind.API_KEY})
+    stream = io.StringIO()
+    restored_root_logger.handlers = [logging.StreamHandler(stream)]
+    redact_log_records(redactor.redact_text)
+    logging.getLogger("sysward.llm").error("llm.main refused key %s (401)", key)
+    assert key not in stream.getvalue()
+    assert "refused key" in stream.getvalue()

@@ -25,6 +25,28 @@ SHAPES = {
     ".env": f"DB_PASSWORD={SECRET}\n",
     "URL userinfo": f"postgres://app:{SECRET}@db.internal:5432/app",
     "Bearer header": f"Authorization: Bearer {SECRET}xyz",
+    "JSON member, single-quoted (Python repr)": f"{{'password': '{SECRET}'}}",
+}
+# Values that are secret whole, by their own shape or by the name they sit under.
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+KEY_BODY = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
+WHOLE = {
+    "OpenSSH private key block": "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+    + KEY_BODY
+    + "\n-----END OPENSSH PRIVATE KEY-----\n",
+    "PEM private key, truncated output": "-----BEGIN RSA PRIVATE KEY-----\n" + KEY_BODY + "\n",
+    "AWS credentials file": "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+    + f"aws_secret_access_key = {AWS_SECRET}\n",
+    "AWS credentials CSV": "User name,Access key ID,Secret access key\n"
+    + f"ci,AKIAIOSFODNN7EXAMPLE,{AWS_SECRET}\n",
+    "AWS env": f"export AWS_SECRET_ACCESS_KEY={AWS_SECRET}\n",
+}
+WHOLE_VALUES = {
+    "OpenSSH private key block": KEY_BODY,
+    "PEM private key, truncated output": KEY_BODY,
+    "AWS credentials file": AWS_SECRET,
+    "AWS credentials CSV": AWS_SECRET,
+    "AWS env": AWS_SECRET,
 }
 # Tokens known by their own shape: each value must vanish, not only SECRET.
 TOKENS = {
@@ -48,6 +70,16 @@ def test_the_secret_is_gone_in_every_encoding(shape: str, encoding: str) -> None
     text = encodings(SHAPES[shape])[encoding]
     redacted, count = Redactor().redact_text(text)
     assert SECRET not in redacted, redacted
+    assert count >= 1
+
+
+@pytest.mark.parametrize("shape", WHOLE)
+@pytest.mark.parametrize("encoding", ["plain", "in JSON", "in a JSON string in JSON"])
+def test_a_key_or_cloud_secret_is_gone_in_every_encoding(shape: str, encoding: str) -> None:
+    text = encodings(WHOLE[shape])[encoding]
+    redacted, count = Redactor().redact_text(text)
+    assert WHOLE_VALUES[shape] not in redacted, redacted
+    assert "AKIAIOSFODNN7EXAMPLE" not in redacted
     assert count >= 1
 
 

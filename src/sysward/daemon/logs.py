@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 
 from sysward.events.context import current_context
 
@@ -23,6 +24,45 @@ class ContextFields(logging.Filter):
         if context.peer_uid is not None:
             record.SYSWARD_PEER_UID = context.peer_uid
         return True
+
+
+RedactText = Callable[[str], tuple[str, int]]
+
+
+class RedactedRecords(logging.Filter):
+    """Replaces secrets in a record's message, traceback and stack before any handler sees it.
+
+    The daemon logs what went wrong with a tool, a request or a model reply;
+    an exception's text can quote a file line, a URL with its password or an
+    API key, and the journal is read by more people than the event log.
+    The message is formatted here (and `args` emptied) because a secret can
+    sit in an argument as easily as in the format string; `exc_info` is
+    dropped once its text is redacted so no handler formats the raw one again.
+    """
+
+    def __init__(self, redact: RedactText) -> None:
+        super().__init__()
+        self._redact = redact
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, _ = self._redact(record.getMessage())
+        record.args = ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+        if record.exc_text:
+            record.exc_text, _ = self._redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info, _ = self._redact(record.stack_info)
+        return True
+
+
+def redact_log_records(redact: RedactText) -> None:
+    """Run every record of the root logger's handlers via `redact` (replacing a former one)."""
+    for handler in logging.getLogger().handlers:
+        for old in [f for f in handler.filters if isinstance(f, RedactedRecords)]:
+            handler.removeFilter(old)
+        handler.addFilter(RedactedRecords(redact))
 
 
 def is_under_systemd() -> bool:

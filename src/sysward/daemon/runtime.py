@@ -18,6 +18,7 @@ from sysward.agents.roles import Role
 from sysward.agents.supervisor import Supervisor
 from sysward.config import AgentSettings, Settings
 from sysward.daemon.checkpoints import Checkpointer
+from sysward.daemon.logs import redact_log_records
 from sysward.errors import ConfigError
 from sysward.events import topics
 from sysward.events.bus import EventBus
@@ -115,6 +116,8 @@ async def open_runtime(
     # Secrets are replaced before anything is stored, so neither the log nor a
     # model (its conversation is rebuilt from the log) ever sees them.
     redactor = await asyncio.to_thread(Redactor.from_settings, settings, os.environ)
+    # The daemon's own log lines (journal or stderr) quote errors that can hold secrets too.
+    redact_log_records(redactor.redact_text)
     exit_guard = redactor.exit_guard()
     log = await EventLog.open(
         settings.daemon.events_dir,

@@ -95,6 +95,14 @@ _KNOWN_TOKEN = re.compile(
     r"|AIza[0-9A-Za-z_-]{35}"
     r"|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
 )
+# AWS's secret access key has no shape of its own (40 base64 characters, and
+# the documented example is not random-looking); it is found by its name in an
+# assignment, or as the 40-character field on the line of an access key id
+# (the credentials CSV the console hands out: "name,AKIA…,secret").
+_AWS_SECRET_BY_ID = re.compile(
+    r"(?:AKIA|ASIA)[0-9A-Z]{16}[^\n]{0,200}?"
+    r"(?<![A-Za-z0-9/+=])(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
+)
 # Starts with a letter or digit after a non-token character: a path ("/usr/…")
 # never yields a candidate from its middle.
 _GENERIC = re.compile(r"(?<![A-Za-z0-9+/_=.-])[A-Za-z0-9][A-Za-z0-9+/_-]{23,}=*")
@@ -124,6 +132,8 @@ def find_secrets(text: str, *, guess_random: bool = True) -> list[Found]:
         found += _groups(_ASSIGNMENT, text, ("dq", "sq", "bare"), SecretKind.PASSWORD)
     if "://" in text:
         found += _groups(_USERINFO, text, ("pw",), SecretKind.PASSWORD)
+    if "AKIA" in text or "ASIA" in text:
+        found += _groups(_AWS_SECRET_BY_ID, text, ("secret",), SecretKind.TOKEN)
     for start, end in _runs(text):
         found += _tokens(text, start, end, guess_random=guess_random)
     return _without_overlaps(found)
