@@ -10,6 +10,7 @@ import pytest
 
 from sysward.daemon.logs import (
     ContextFields,
+    RedactingHandler,
     configure_logging,
     is_under_systemd,
     redact_log_records,
@@ -61,7 +62,9 @@ def test_under_systemd_logs_go_to_the_journal(
     pytest.importorskip("systemd.journal")
     monkeypatch.setenv("JOURNAL_STREAM", "8:1234")
     assert configure_logging() == "journald"
-    assert type(restored_root_logger.handlers[0]).__name__ == "JournalHandler"
+    (handler,) = restored_root_logger.handlers
+    assert isinstance(handler, RedactingHandler)
+    assert type(handler.inner).__name__ == "JournalHandler"
 
 
 def test_otherwise_logs_go_to_stderr(
@@ -70,7 +73,9 @@ def test_otherwise_logs_go_to_stderr(
     monkeypatch.delenv("JOURNAL_STREAM", raising=False)
     monkeypatch.delenv("INVOCATION_ID", raising=False)
     assert configure_logging() == "stderr"
-    assert isinstance(restored_root_logger.handlers[0], logging.StreamHandler)
+    (handler,) = restored_root_logger.handlers
+    assert isinstance(handler, RedactingHandler)
+    assert isinstance(handler.inner, logging.StreamHandler)
 
 
 SECRET = "hunter2-Zq8vX3rT9wLm"
@@ -84,13 +89,14 @@ def test_a_secret_in_a_log_line_s_message_argument_or_traceback_is_replaced(
     restored_root_logger: logging.Logger,
 ) -> None:
     stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
-    restored_root_logger.handlers = [handler]
+    inner = logging.StreamHandler(stream)
+    inner.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    seen: list[logging.LogRecord] = []
+    other = logging.Handler()
+    other.emit = seen.append  # type: ignore[method-assign]
+    restored_root_logger.handlers = [RedactingHandler(inner), other]
     restored_root_logger.setLevel(logging.INFO)
     redact_log_records(redact)
-    redact_log_records(redact)  # a second install replaces the first, it does not stack
-    assert len(handler.filters) == 1
 
     log = logging.getLogger("sysward.test")
     log.info("connecting with password=%s", SECRET)
@@ -106,6 +112,8 @@ def test_a_secret_in_a_log_line_s_message_argument_or_traceback_is_replaced(
     assert "agent ops crashed" in written
     assert "RuntimeError: the server said: bad token [REDACTED]" in written
     assert "Stack (most recent call last)" in written
+    # The daemon's handler redacted a copy: another handler still gets the record as logged.
+    assert seen[1].exc_info is not None and seen[0].args == (SECRET,)
 
 
 def test_a_real_redactor_replaces_a_known_api_key_in_the_daemon_s_log(
@@ -114,7 +122,7 @@ def test_a_real_redactor_replaces_a_known_api_key_in_the_daemon_s_log(
     key = "sk-live-" + "7f3a9c2e1b8d4f6a0c5e9b2d7a1f3c8e"
     redactor = Redactor({key: SecretKind.API_KEY})
     stream = io.StringIO()
-    restored_root_logger.handlers = [logging.StreamHandler(stream)]
+    restored_root_logger.handlers = [RedactingHandler(logging.StreamHandler(stream))]
     redact_log_records(redactor.redact_text)
     logging.getLogger("sysward.llm").error("llm.main refused key %s (401)", key)
     assert key not in stream.getvalue()

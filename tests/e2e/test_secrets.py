@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from sysward.llm.scripted import (
     ScriptedLlmServer,
@@ -146,7 +146,28 @@ SHAPE_SECRETS = {
     ),
     "slack.txt": ("xoxb-" + "123456789012-1234567890123-e2eSlackToken4420\n", "e2eSlackToken4420"),
     "aws.txt": ("aws_access_key_id = AKIA" + "E2EXAMPLE4421ABC\n", "AKIA" + "E2EXAMPLE4421ABC"),
+    # An AWS credentials CSV: the secret has no name beside it, only its key id.
+    "aws.csv": (
+        "User name,Access key ID,Secret access key\n"
+        + "ci,AKIA"
+        + "E2EXAMPLE4422ABC,e2eSecret/K7MDENG/bPxRfiCYE2EKEY4422wxyz\n",
+        "e2eSecret/K7MDENG/bPxRfiCYE2EKEY4422wxyz",
+    ),
+    "cookie.txt": (
+        "Set-Cookie: sid=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJlMmUtNDQyMyJ9."
+        + "e2eSignature4423AbCdEfGhIjKlMnOpQrStUv; HttpOnly\n",
+        "eyJzdWIiOiJlMmUtNDQyMyJ9.e2eSignature4423AbCdEfGhIjKlMnOpQrStUv",
+    ),
 }
+
+
+def openssh_private_key() -> str:
+    key = ed25519.Ed25519PrivateKey.generate()
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    ).decode()
 
 
 def escaped_forms(secret: str) -> list[bytes]:
@@ -164,7 +185,9 @@ async def test_every_secret_shape_in_files_is_kept_from_the_log_and_the_model(
         (files / name).write_text(text)
     # A JSON document holding another file's text: the secret sits in a JSON string.
     (files / "nested.json").write_text(json.dumps({"file": SHAPE_SECRETS["app.toml"][0]}))
-    names = [*SHAPE_SECRETS, "nested.json"]
+    ssh_key = openssh_private_key()
+    (files / "id_ed25519").write_text(ssh_key)
+    names = [*SHAPE_SECRETS, "nested.json", "id_ed25519"]
     calls = [
         native_call("file_read", {"path": str(files / name)}, call_id=f"r{index}")
         for index, name in enumerate(names)
@@ -187,6 +210,8 @@ async def test_every_secret_shape_in_files_is_kept_from_the_log_and_the_model(
         for name, (text, secret) in SHAPE_SECRETS.items()
         for form in [*escaped_forms(secret), base64.b64encode(text.encode())]
     }
+    forbidden |= {f.encode() for f in ssh_key.splitlines() if f and not f.startswith("-----")}
+    forbidden.add(base64.b64encode(ssh_key.encode()))
     stored = b"".join(
         path.read_bytes() for path in (short_tmp / "state").rglob("*") if path.is_file()
     )

@@ -29,40 +29,50 @@ class ContextFields(logging.Filter):
 RedactText = Callable[[str], tuple[str, int]]
 
 
-class RedactedRecords(logging.Filter):
-    """Replaces secrets in a record's message, traceback and stack before any handler sees it.
+def _unredacted(text: str) -> tuple[str, int]:
+    return text, 0
+
+
+class RedactingHandler(logging.Handler):
+    """Hands `inner` a copy of each record with secrets replaced in its message and traceback.
 
     The daemon logs what went wrong with a tool, a request or a model reply;
     an exception's text can quote a file line, a URL with its password or an
-    API key, and the journal is read by more people than the event log.
-    The message is formatted here (and `args` emptied) because a secret can
-    sit in an argument as easily as in the format string; `exc_info` is
-    dropped once its text is redacted so no handler formats the raw one again.
+    API key, and the journal is read by more people than the event log. The
+    message is formatted before redaction (a secret sits in an argument as
+    easily as in the format string) and the copy has no `exc_info`, only its
+    redacted text: the journal handler would store the raw exception's repr.
+    A copy, so other handlers of the same record (pytest's) see it unchanged.
     """
 
-    def __init__(self, redact: RedactText) -> None:
+    def __init__(self, inner: logging.Handler) -> None:
         super().__init__()
-        self._redact = redact
+        self.inner = inner
+        self.redact: RedactText = _unredacted
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, _ = self._redact(record.getMessage())
-        record.args = ()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.exc_info = None
-        if record.exc_text:
-            record.exc_text, _ = self._redact(record.exc_text)
+    def emit(self, record: logging.LogRecord) -> None:
+        copy = logging.makeLogRecord(record.__dict__)
+        copy.msg, _ = self.redact(record.getMessage())
+        copy.args = ()
+        text = record.exc_text
+        if record.exc_info and not text:
+            text = logging.Formatter().formatException(record.exc_info)
+        copy.exc_info = None
+        copy.exc_text = self.redact(text)[0] if text else None
         if record.stack_info:
-            record.stack_info, _ = self._redact(record.stack_info)
-        return True
+            copy.stack_info, _ = self.redact(record.stack_info)
+        self.inner.handle(copy)
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
 
 
 def redact_log_records(redact: RedactText) -> None:
-    """Run every record of the root logger's handlers via `redact` (replacing a former one)."""
+    """From now on the daemon's log handler replaces what `redact` finds."""
     for handler in logging.getLogger().handlers:
-        for old in [f for f in handler.filters if isinstance(f, RedactedRecords)]:
-            handler.removeFilter(old)
-        handler.addFilter(RedactedRecords(redact))
+        if isinstance(handler, RedactingHandler):
+            handler.redact = redact
 
 
 def is_under_systemd() -> bool:
@@ -86,8 +96,9 @@ def configure_logging(level: int = logging.INFO) -> str:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter(FORMAT))
         target = "stderr"
-    handler.addFilter(ContextFields())
+    redacting = RedactingHandler(handler)
+    redacting.addFilter(ContextFields())
     root = logging.getLogger()
-    root.handlers = [handler]
+    root.handlers = [redacting]
     root.setLevel(level)
     return target
