@@ -56,6 +56,22 @@ def test_redirections_are_recorded_with_their_target() -> None:
     ]
 
 
+def test_closing_a_descriptor_is_a_redirection_not_a_crash() -> None:
+    # Found by the fuzz test: bashlex gives `<&-`'s target as a bare string.
+    (command,) = analyse("cat <&- 2>&-").commands
+    assert [(r.op, r.target, r.is_write) for r in command.redirects] == [
+        ("<&", "&-", False),
+        (">&", "&-", False),
+    ]
+
+
+@pytest.mark.parametrize("line", ["{'${'", "echo {'${' }", "{'&${'&${'&"])
+def test_an_unclosed_parameter_expansion_is_a_parse_error_not_a_hang(line: str) -> None:
+    # bashlex 0.18 loops forever on these, eating memory (found by the fuzz test).
+    analysis = analyse(line)
+    assert analysis.parse_error is not None and "bad substitution" in analysis.parse_error
+
+
 def test_a_group_redirection_applies_to_each_command_inside() -> None:
     commands = analyse("{ ls; id; } > /tmp/out").commands
     assert [[r.target for r in c.redirects] for c in commands] == [["/tmp/out"], ["/tmp/out"]]

@@ -15,6 +15,7 @@ from typing import Any
 
 import bashlex
 
+from sysward.policy.shell import bashlex_guard
 from sysward.policy.shell.model import HereDoc, Redirect, ShellAnalysis, SimpleCommand
 from sysward.policy.shell.words import dequote
 from sysward.policy.shell.wrappers import (
@@ -23,6 +24,8 @@ from sysward.policy.shell.wrappers import (
     script_of,
     wrapped_command_start,
 )
+
+bashlex_guard.install()
 
 MAX_DEPTH = 4
 MAX_SOURCE_CHARS = 64 * 1024
@@ -182,6 +185,8 @@ class _Walker:
     def _redirect(self, node: Any, ctx: _Context) -> Redirect:
         target = node.output
         if isinstance(target, int):
+            return Redirect(node.type, f"&{target}")
+        if isinstance(target, str):  # `<&-` / `>&-`: bashlex gives the bare "-" (close the fd)
             return Redirect(node.type, f"&{target}")
         self._expansions(target, ctx)
         is_computed = any(p.kind in _EXPANSIONS for p in getattr(target, "parts", []))
