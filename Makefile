@@ -54,7 +54,10 @@ DEB_DIR ?= dist
 deb: deps-system
 	bash packaging/build-deb.sh $(DEB_DIR)
 
+# TURN_ARGS="--steps 20 --runs 3" for a quick pass of the per-step benchmark.
 bench: venv
+	$(PIP) install --quiet -e '.[test,systemd,bench]'
+	$(PY) bench/turn.py $(TURN_ARGS)
 	$(PY) bench/eventlog.py $(BENCH_ARGS)
 
 clean:
