@@ -30,6 +30,8 @@ from sysward.llm import ChatMessage, ChatModel
 from sysward.tools import ToolRegistry
 
 SOURCE = "sysward.agents"
+# Committed events held for an agent that is not folding them (crashed, stopped).
+MAX_TAIL_EVENTS = 10_000
 
 
 class AgentState(enum.StrEnum):
@@ -83,6 +85,10 @@ class Agent:
         self.conversation: list[ChatMessage] = []
         self._turns: dict[str, TurnState] = {}
         self._cursor = 0
+        # This agent's events committed after `_cursor`, as the log delivered them
+        # (Supervisor routes them here); trusted only once a query has joined up.
+        self._tail: list[Event] = []
+        self._tail_is_complete = False
         self._unreadable: dict[int, UnreadableEvent] = {}
         self._wakeup = asyncio.Event()
         self._runner = StepRunner(self)
@@ -209,8 +215,34 @@ class Agent:
             return None
         return min(pending, key=lambda state: state.first_seq).turn
 
+    def on_commit(self, event: Event) -> None:
+        """One of this agent's events was committed (called on the loop, in seq order)."""
+        if event.seq <= self._cursor:
+            return
+        if len(self._tail) >= MAX_TAIL_EVENTS:
+            # Nobody is folding (a crashed agent): forget it, the next fold reads the log.
+            self._tail.clear()
+            self._tail_is_complete = False
+        self._tail.append(event)
+
     async def catch_up(self) -> None:
-        """Fold every event of this agent committed since the last fold."""
+        """Fold every event of this agent committed since the last fold.
+
+        After the first read of the log, the events delivered by `on_commit`
+        are all there is, so a step costs no read of the log and no thread hop.
+        """
+        if not self._tail_is_complete:
+            await self._read_log()
+        tail, self._tail = self._tail, []
+        for event in tail:
+            if event.seq > self._cursor:
+                self._fold(event)
+                self._cursor = event.seq
+        while self._unreadable:
+            _, skipped = self._unreadable.popitem()
+            await self.emit(topics.AGENT_ERROR, skipped.error.kind, skipped.error, skipped.turn)
+
+    async def _read_log(self) -> None:
         while True:
             page = await self.deps.log.query(
                 EventQuery(agent=self.name, after_seq=self._cursor, limit=1000)
@@ -220,9 +252,9 @@ class Agent:
             self._cursor = max(self._cursor, page.scanned_seq)
             if len(page.events) < 1000:
                 break
-        while self._unreadable:
-            _, skipped = self._unreadable.popitem()
-            await self.emit(topics.AGENT_ERROR, skipped.error.kind, skipped.error, skipped.turn)
+        # Everything after the read's snapshot was committed while this agent existed,
+        # so on_commit has it (or will, before any later event): the tail is whole.
+        self._tail_is_complete = True
 
     def _fold(self, event: Event) -> None:
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final, assert_never
 
 from sysward.agents.approvals import ApprovalUnavailable, action_sha256, new_approval_id
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from sysward.agents.agent import Agent
 
 Batch = list[tuple[str, str, Payload]]
+DispatchedRead = tuple[ToolCall, tuple[str, str, Payload]]
 CallStep = RunCall | AwaitApproval | RunApproved | RecordRefused | RecordInterrupted
 # Tool names never contain "-", so this topic cannot collide with a real tool's.
 UNKNOWN_TOOL_TOPIC: Final = "tool.unknown-tool"
@@ -96,11 +98,38 @@ class CallRunner:
         else:
             await self._invoke(call, dispatch, state)
 
+    def dispatch_with_reply(self, calls: Sequence[ToolCall]) -> list[DispatchedRead]:
+        """The leading calls of a reply that policy allows and that only read.
+
+        Their dispatch is committed in the reply's own batch, saving a synced
+        commit per step: the intent is still durable before the effect, and a
+        crash before a result re-runs a read, which is what a read's dispatch
+        means anyway. A write, an `ask`, a `deny` or an unknown action ends the
+        run; it and the calls after it take their own steps.
+        """
+        ready: list[DispatchedRead] = []
+        for call in calls:
+            try:
+                spec = self._agent.deps.registry.spec(call.tool, call.action)
+            except ToolFailed:
+                break
+            if not spec.is_read_only:
+                break
+            decision = self._decide(call, spec)
+            if decision.decision != "allow":
+                break
+            ready.append((call, dispatch_event(call, spec, decision, False)))
+        return ready
+
     async def _invoke(
         self, call: ToolCall, dispatch: tuple[str, str, Payload], state: TurnState
     ) -> None:
         """Intent, effect, outcome: the dispatch is durable before the tool starts."""
         await self._emit([dispatch], state)
+        await self.run_dispatched(call, state)
+
+    async def run_dispatched(self, call: ToolCall, state: TurnState) -> None:
+        """Run a call whose dispatch is durable, and record its result."""
         started = time.monotonic()
         self._running_since[call.id] = started
         try:

@@ -96,7 +96,10 @@ class StepRunner:
         except LlmError as exc:
             await self._fail(Fail("llm", str(exc)), state)
             return
-        await self._emit(_reply_events(reply, state.steps + 1), state)
+        reads = self._calls.dispatch_with_reply(reply.tool_calls)
+        await self._emit(_reply_events(reply, state.steps + 1) + [d for _, d in reads], state)
+        for call, _ in reads:
+            await self._calls.run_dispatched(call, state)
 
     # -- cancellation ------------------------------------------------------------
 

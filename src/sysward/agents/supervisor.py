@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sysward.agents.agent import Agent, AgentConfig, AgentDeps, AgentState
@@ -29,7 +29,7 @@ from sysward.errors import SyswardError
 from sysward.events import topics
 from sysward.events.log import EventLog
 from sysward.events.query import EventQuery
-from sysward.events.record import NewEvent
+from sysward.events.record import Event, NewEvent
 
 _log = logging.getLogger(__name__)
 SOURCE = "sysward.agents.supervisor"
@@ -82,6 +82,7 @@ class Supervisor:
         self._policy = policy or RestartPolicy()
         self._slots: dict[str, _Slot] = {}
         self.approvals = ApprovalBook(log, on_decided=self._wake)
+        self._unlisten: Callable[[], None] | None = None
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -90,6 +91,10 @@ class Supervisor:
     ) -> list[str]:
         """Start config agents and restore run-time ones; returns the names started."""
         await self.approvals.open()
+        # Before any agent exists: an agent's fold trusts that it was handed every
+        # one of its events committed after it first read the log.
+        if self._unlisten is None:
+            self._unlisten = self._log.add_listener(self._route)
         for config in configured:
             self._slots[config.name] = _Slot(config, origin="config")
         for name, created in (await self._runtime_agents()).items():
@@ -219,6 +224,17 @@ class Supervisor:
             await self._cancel(slot)
             slot.state = AgentState.STOPPED
         self.approvals.close()
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
+
+    def _route(self, events: Sequence[Event]) -> None:
+        for event in events:
+            if event.agent is None:
+                continue
+            slot = self._slots.get(event.agent)
+            if slot is not None and slot.agent is not None:
+                slot.agent.on_commit(event)
 
     # -- run-time agents ---------------------------------------------------------
 
