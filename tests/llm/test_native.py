@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from sysward.llm import ChatMessage, ToolCall
+from sysward.llm.functions import FunctionTable
+from sysward.llm.native import NativeEncoder
 from sysward.llm.scripted import (
     ScriptedLlmServer,
     native_call,
@@ -154,3 +156,39 @@ async def test_non_ascii_and_lone_surrogates_are_sent_as_valid_json(
     assert messages[0]["content"] == "état du service ✓"
     arguments = messages[1]["tool_calls"][0]["function"]["arguments"]
     assert json.loads(arguments) == {"unit": "caf\u00e9\ud800"}
+
+
+def growing_conversation() -> list[ChatMessage]:
+    messages = [ChatMessage(role="system", content="sys"), ChatMessage(role="user", content="go")]
+    for index in range(6):
+        call = STATUS_CALL.model_copy(update={"id": f"call_{index}"})
+        messages.append(ChatMessage(role="assistant", content=None, tool_calls=[call]))
+        messages.append(ChatMessage(role="tool", tool_call_id=call.id, content=f'{{"n":{index}}}'))
+    # A result answering no call of the message before it: sent as a user message.
+    messages.append(ChatMessage(role="tool", tool_call_id="call_0", content="late"))
+    messages.append(ChatMessage(role="assistant", content="done"))
+    return messages
+
+
+def test_an_encoder_that_reuses_earlier_messages_sends_what_a_fresh_one_would() -> None:
+    table = FunctionTable(TOOLS)
+    conversation = growing_conversation()
+    reused = NativeEncoder()
+    for end in range(1, len(conversation) + 1):
+        # Each request is a new list (fit_context builds one) with a new system message.
+        messages = [conversation[0].model_copy(), *conversation[1:end]]
+        assert reused.encode("m", messages, table) == NativeEncoder().encode("m", messages, table)
+    body = json.loads(reused.encode("m", conversation, table))
+    assert body["messages"][-2]["role"] == "user" and "late" in body["messages"][-2]["content"]
+
+
+def test_a_changed_earlier_message_or_tool_set_is_encoded_again() -> None:
+    table = FunctionTable(TOOLS)
+    conversation = growing_conversation()
+    encoder = NativeEncoder()
+    encoder.encode("m", conversation, table)
+    edited = list(conversation)
+    edited[3] = edited[3].model_copy(update={"content": '{"n":"edited"}'})
+    assert b'edited' in encoder.encode("m", edited, table)
+    fewer = FunctionTable(TOOLS[:1])
+    assert encoder.encode("m", edited, fewer) == NativeEncoder().encode("m", edited, fewer)

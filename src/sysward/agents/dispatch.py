@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final, assert_never
 
 from sysward.agents.approvals import ApprovalUnavailable, action_sha256, new_approval_id

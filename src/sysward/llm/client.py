@@ -21,10 +21,9 @@ from sysward.llm.endpoint import completions_url, display_url
 from sysward.llm.functions import FunctionTable
 from sysward.llm.jsonmode import encode_json_mode
 from sysward.llm.messages import ChatMessage, LlmReply, ToolSpec
-from sysward.llm.native import encode_native
+from sysward.llm.native import NativeEncoder
 from sysward.llm.responses import Redactor, read_completion
 from sysward.llm.retry import Random, Retrier, RetryPolicy, Sleep
-from sysward.llm.wire import ChatRequest
 
 # Rewrites an encoded request body that still holds a known secret (sysward.policy's
 # exit guard); a callable so this package needs nothing of sysward.policy.
@@ -54,6 +53,7 @@ class OpenAIChatClient:
         api_key = read_api_key(endpoint)
         redact = Redactor([api_key] if api_key else [])
         self._guard = guard
+        self._native = NativeEncoder()
         headers = {"Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -83,7 +83,7 @@ class OpenAIChatClient:
     ) -> LlmReply:
         """The model's next step; raises LlmRejected, LlmUnavailable or LlmProtocolError."""
         table = FunctionTable(tools)
-        body = self._request(messages, table).to_json()
+        body = self._body(messages, table)
         if self._guard is not None:
             # The conversation comes redacted from the log; this catches a path that was not.
             body, _ = self._guard(body)
@@ -93,10 +93,10 @@ class OpenAIChatClient:
         latency_ms = (time.monotonic() - started) * 1000
         return decode_completion(completion, table, latency_ms=latency_ms, attempts=attempts)
 
-    def _request(self, messages: Sequence[ChatMessage], table: FunctionTable) -> ChatRequest:
+    def _body(self, messages: Sequence[ChatMessage], table: FunctionTable) -> bytes:
         if self._endpoint.tool_calls == "json":
-            return encode_json_mode(self._endpoint.model, messages, table)
-        return encode_native(self._endpoint.model, messages, table)
+            return encode_json_mode(self._endpoint.model, messages, table).to_json()
+        return self._native.encode(self._endpoint.model, messages, table)
 
     async def _post(self, body: bytes) -> httpx.Response:
         return await self._http.post(
