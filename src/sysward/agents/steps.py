@@ -36,7 +36,7 @@ from sysward.agents.turn import (
 )
 from sysward.events import topics
 from sysward.llm import ChatMessage, LlmError, LlmReply, MalformedCall, ToolSpec
-from sysward.tools import tool_error
+from sysward.tools import ToolRegistry, tool_error
 
 if TYPE_CHECKING:
     from sysward.agents.agent import Agent
@@ -48,6 +48,7 @@ class StepRunner:
     def __init__(self, agent: Agent) -> None:
         self._agent = agent
         self._calls = CallRunner(agent)
+        self._offered: tuple[ToolRegistry, list[ToolSpec]] | None = None
 
     async def run(self, step: Step, state: TurnState) -> None:
         match step:
@@ -76,6 +77,13 @@ class StepRunner:
     # -- LLM -------------------------------------------------------------------
 
     def offered_tools(self) -> list[ToolSpec]:
+        # Built once per registry: the same objects each step let the encoder reuse their JSON.
+        registry = self._agent.deps.registry
+        if self._offered is None or self._offered[0] is not registry:
+            self._offered = (registry, self._role_tools())
+        return self._offered[1]
+
+    def _role_tools(self) -> list[ToolSpec]:
         role = self._agent.config.role
         return [
             ToolSpec(
