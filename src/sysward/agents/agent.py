@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from sysward.agents.approvals import ApprovalBook
-from sysward.agents.history import ContextLimits, messages_from_events
+from sysward.agents.history import ContextLimits, covers_context, messages_from_events
 from sysward.agents.payloads import AgentLifecycle, Payload, Prompted, TurnCompleted
 from sysward.agents.roles import Role
 from sysward.agents.steps import StepRunner
@@ -32,6 +32,8 @@ from sysward.tools import ToolRegistry
 SOURCE = "sysward.agents"
 # Committed events held for an agent that is not folding them (crashed, stopped).
 MAX_TAIL_EVENTS = 10_000
+# Messages decoded at a time, newest first, when rebuilding the conversation.
+RECOVERY_CHUNK = 200
 
 
 class AgentState(enum.StrEnum):
@@ -83,6 +85,8 @@ class Agent:
         self.state = AgentState.STARTING
         self.current_turn: str | None = None
         self.conversation: list[ChatMessage] = []
+        # Older messages than `conversation` holds: recovery did not load them.
+        self.omitted_messages = 0
         self._turns: dict[str, TurnState] = {}
         self._cursor = 0
         # This agent's events committed after `_cursor`, as the log delivered them
@@ -232,7 +236,10 @@ class Agent:
         are all there is, so a step costs no read of the log and no thread hop.
         """
         if not self._tail_is_complete:
-            await self._read_log()
+            if self._cursor == 0:
+                await self._recover()
+            else:
+                await self._read_log()
         tail, self._tail = self._tail, []
         for event in tail:
             if event.seq > self._cursor:
@@ -241,6 +248,53 @@ class Agent:
         while self._unreadable:
             _, skipped = self._unreadable.popitem()
             await self.emit(topics.AGENT_ERROR, skipped.error.kind, skipped.error, skipped.turn)
+
+    async def _recover(self) -> None:
+        """The first fold: from the index, decode only what can still matter.
+
+        A finished turn changes nothing but the conversation, and only its
+        newest messages can still be sent (fit_context), so recovery costs the
+        unfinished turns' events and a context's worth of messages, not every
+        event the agent ever had. The index (topic, type, turn) says which.
+        """
+        log = self.deps.log
+        entries, snapshot_seq = await log.agent_index(self.name)
+        finished = {e.turn for e in entries if e.topic == topics.AGENT_TURN_COMPLETED}
+        open_turns = {e.turn for e in entries if e.turn is not None and e.turn not in finished}
+        messages = [e.seq for e in entries if e.topic == topics.AGENT_MESSAGE]
+        loaded = await self._recent_messages(messages)
+        self.conversation = loaded + self.conversation
+        self.omitted_messages = len(messages) - len(loaded)
+        # Errors too: one may report an unreadable event, which then is not reported again.
+        pending = [e.seq for e in entries if e.turn in open_turns or e.topic == topics.AGENT_ERROR]
+        for event in await log.fetch(pending):
+            self._fold(event, with_conversation=False)
+        self._cursor = max(self._cursor, snapshot_seq)
+        # As in _read_log: what was committed after the snapshot reaches on_commit.
+        self._tail_is_complete = True
+
+    async def _recent_messages(self, seqs: list[int]) -> list[ChatMessage]:
+        """The newest messages, back to where fit_context would stop sending them."""
+        limits, prompt = self.config.limits, self.config.role.prompt
+        loaded: list[ChatMessage] = []
+        end = len(seqs)
+        while end > 0:
+            start = max(0, end - RECOVERY_CHUNK)
+            events = await self.deps.log.fetch(seqs[start:end])
+            loaded = self._readable_messages(events) + loaded
+            end = start
+            if covers_context(prompt, loaded, limits):
+                break
+        return loaded
+
+    def _readable_messages(self, events: list[Event]) -> list[ChatMessage]:
+        messages: list[ChatMessage] = []
+        for event in events:
+            try:
+                messages += messages_from_events([event])
+            except ValidationError as exc:
+                self._unreadable[event.seq] = unreadable_event(event, exc)
+        return messages
 
     async def _read_log(self) -> None:
         while True:
@@ -256,18 +310,18 @@ class Agent:
         # so on_commit has it (or will, before any later event): the tail is whole.
         self._tail_is_complete = True
 
-    def _fold(self, event: Event) -> None:
+    def _fold(self, event: Event, *, with_conversation: bool = True) -> None:
         try:
-            self._fold_readable(event)
+            self._fold_readable(event, with_conversation)
         except ValidationError as exc:
             # Folding it again would fail again: a restart cannot fix it, so skip it (once).
             if event.topic == topics.AGENT_PROMPT and event.turn is not None:
                 self._turns.pop(event.turn, None)  # a turn without its prompt cannot run
             self._unreadable[event.seq] = unreadable_event(event, exc)
 
-    def _fold_readable(self, event: Event) -> None:
+    def _fold_readable(self, event: Event, with_conversation: bool = True) -> None:
         self._unreadable.pop(reported_seq(event) or 0, None)
-        if event.topic == topics.AGENT_MESSAGE:
+        if with_conversation and event.topic == topics.AGENT_MESSAGE:
             self.conversation.extend(messages_from_events([event]))
         if event.turn is None:
             return

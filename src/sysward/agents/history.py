@@ -39,20 +39,19 @@ def messages_from_events(events: Iterable[Event]) -> list[ChatMessage]:
 
 
 def fit_context(
-    system_prompt: str, messages: Sequence[ChatMessage], limits: ContextLimits
+    system_prompt: str,
+    messages: Sequence[ChatMessage],
+    limits: ContextLimits,
+    *,
+    omitted: int = 0,
 ) -> list[ChatMessage]:
-    """The messages to send: system prompt, then as many recent turns as fit."""
-    capped = [_cap_result(message, limits.max_result_chars) for message in messages]
-    turns = _split_turns(capped)
-    budget = limits.budget_tokens * CHARS_PER_TOKEN - _size(system_prompt)
-    kept: list[list[ChatMessage]] = []
-    for index, turn in enumerate(reversed(turns)):
-        cost = sum(_message_size(message) for message in turn)
-        if index > 0 and cost > budget:
-            break
-        kept.append(turn)
-        budget -= cost
-    dropped = sum(len(turn) for turn in turns) - sum(len(turn) for turn in kept)
+    """The messages to send: system prompt, then as many recent turns as fit.
+
+    `omitted`: how many older messages were not even loaded (see `covers_context`).
+    """
+    turns = _split_turns([_cap_result(message, limits.max_result_chars) for message in messages])
+    kept = _fitting_turns(system_prompt, turns, limits)
+    dropped = omitted + sum(len(turn) for turn in turns) - sum(len(turn) for turn in kept)
     system = system_prompt
     if dropped:
         system += (
@@ -63,6 +62,35 @@ def fit_context(
     for turn in reversed(kept):
         out.extend(turn)
     return out
+
+
+def covers_context(
+    system_prompt: str, newest: Sequence[ChatMessage], limits: ContextLimits
+) -> bool:
+    """Whether `newest`, the end of a longer conversation, holds all fit_context would send.
+
+    True once a whole turn in it no longer fits: fit_context stops there, so no
+    older message could be sent. Recovery loads messages back to that point only.
+    """
+    if not newest or newest[0].role != "user":
+        return False  # its first turn may begin further back
+    turns = _split_turns([_cap_result(message, limits.max_result_chars) for message in newest])
+    return len(_fitting_turns(system_prompt, turns, limits)) < len(turns)
+
+
+def _fitting_turns(
+    system_prompt: str, turns: list[list[ChatMessage]], limits: ContextLimits
+) -> list[list[ChatMessage]]:
+    """The newest turns that fit the budget, newest first; the newest is always kept."""
+    budget = limits.budget_tokens * CHARS_PER_TOKEN - _size(system_prompt)
+    kept: list[list[ChatMessage]] = []
+    for index, turn in enumerate(reversed(turns)):
+        cost = sum(_message_size(message) for message in turn)
+        if index > 0 and cost > budget:
+            break
+        kept.append(turn)
+        budget -= cost
+    return kept
 
 
 def _split_turns(messages: Sequence[ChatMessage]) -> list[list[ChatMessage]]:

@@ -98,7 +98,12 @@ class StepRunner:
 
     async def _call_llm(self, state: TurnState) -> None:
         agent = self._agent
-        messages = fit_context(agent.config.role.prompt, agent.conversation, agent.config.limits)
+        messages = fit_context(
+            agent.config.role.prompt,
+            agent.conversation,
+            agent.config.limits,
+            omitted=agent.omitted_messages,
+        )
         try:
             reply = await agent.deps.model.complete(messages, self.offered_tools())
         except LlmError as exc:

@@ -28,7 +28,6 @@ from sysward.agents.payloads import (
 from sysward.errors import SyswardError
 from sysward.events import topics
 from sysward.events.log import EventLog
-from sysward.events.query import EventQuery
 from sysward.events.record import Event, NewEvent
 
 _log = logging.getLogger(__name__)
@@ -105,20 +104,17 @@ class Supervisor:
         return list(self._slots)
 
     async def _runtime_agents(self) -> dict[str, AgentCreated]:
-        created: dict[str, AgentCreated] = {}
-        after = 0
-        while True:
-            page = await self._log.query(EventQuery(topic="agent.*", after_seq=after, limit=5000))
-            for event in page.events:
-                if event.agent is None:
-                    continue
-                if event.topic == topics.AGENT_CREATED:
-                    created[event.agent] = AgentCreated.model_validate(event.data)
-                elif event.topic == topics.AGENT_DELETED:
-                    created.pop(event.agent, None)
-            if len(page.events) < 5000:
-                return created
-            after = page.scanned_seq
+        """Agents created at run time and not deleted since: each one's last such event.
+
+        Read from the per-agent index, so a start does not decode the whole log.
+        """
+        lifecycle = await self._log.seqs_by_agent((topics.AGENT_CREATED, topics.AGENT_DELETED))
+        last = [seqs[-1] for seqs in lifecycle.values() if seqs]
+        return {
+            event.agent: AgentCreated.model_validate(event.data)
+            for event in await self._log.fetch(sorted(last))
+            if event.agent is not None and event.topic == topics.AGENT_CREATED
+        }
 
     def _start_task(self, name: str) -> None:
         slot = self._slots[name]

@@ -24,7 +24,7 @@ from sysward.events.chain import ChainReport, verify_chain
 from sysward.events.context import EventContext, current_context
 from sysward.events.query import MAX_QUERY_LIMIT, EventPage, EventQuery
 from sysward.events.record import Event, NewEvent, PreparedEvent, encode_data
-from sysward.events.scan import RawPage, RawRecord
+from sysward.events.scan import IndexEntry, RawPage, RawRecord
 from sysward.events.signing import KeyRing
 from sysward.events.store import EventLogError, EventStore
 
@@ -240,6 +240,22 @@ class EventLog:
 
     async def get(self, seq: int) -> Event | None:
         return await asyncio.to_thread(self._store.get, seq)
+
+    async def agent_index(self, agent: str) -> tuple[list[IndexEntry], int]:
+        """One agent's events as the index knows them (topic, type, turn; nothing
+        decoded), and the last seq of the log when they were read."""
+        return await asyncio.to_thread(self._store.agent_index, agent)
+
+    async def seqs_by_agent(self, topics: tuple[str, ...]) -> dict[str, list[int]]:
+        """Every agent with events, and the seqs of its events of these topics (index only)."""
+        return await asyncio.to_thread(self._store.seqs_by_agent, topics)
+
+    async def fetch(self, seqs: list[int]) -> list[Event]:
+        """The events of these seqs (from `agent_index`), decoded."""
+        if not seqs:
+            return []
+        records = await asyncio.to_thread(self._store.fetch, seqs)
+        return [Event.decode(record.raw) for record in records]
 
     async def verify(self, keys: KeyRing | None = None) -> ChainReport:
         """Walk the hash chain and check checkpoints with `keys`; the first broken seq, if any."""

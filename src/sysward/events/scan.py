@@ -93,6 +93,53 @@ def _index_matches(query: EventQuery, value: bytes | memoryview) -> bool:
     return query.matches_fields(topic, type_, query.agent, turn or None)
 
 
+class IndexEntry(NamedTuple):
+    """One event as the per-agent index knows it: no record read, no JSON decoded."""
+
+    seq: int
+    topic: str
+    type: str
+    turn: str | None
+
+
+def agent_index(txn: lmdb.Transaction, dbs: LogDatabases, agent: str) -> list[IndexEntry]:
+    """Every index entry of one agent, in seq order."""
+    prefix = agent.encode() + b"\x00"
+    offset, unpack = len(prefix), SEQ.unpack_from
+    entries: list[IndexEntry] = []
+    with txn.cursor(db=dbs.by_agent) as cursor:
+        if not cursor.set_range(prefix):
+            return entries
+        for key_item, value in cursor.iternext(keys=True, values=True):
+            key = cast(bytes, key_item)
+            if not key.startswith(prefix):
+                break
+            topic, type_, turn = bytes(value).decode().split("\x00")
+            entries.append(IndexEntry(unpack(key, offset)[0], topic, type_, turn or None))
+    return entries
+
+
+def seqs_by_agent(
+    txn: lmdb.Transaction, dbs: LogDatabases, topics: tuple[str, ...]
+) -> dict[str, list[int]]:
+    """Every agent that has events, with the seqs of its events of `topics`."""
+    wanted = tuple(f"{topic}\x00".encode() for topic in topics)
+    found: dict[str, list[int]] = {}
+    with txn.cursor(db=dbs.by_agent) as cursor:
+        for key_item, value in cursor.iternext(keys=True, values=True):
+            key = cast(bytes, key_item)  # transactions here never use buffers=True
+            cut = key.index(b"\x00")
+            seqs = found.setdefault(key[:cut].decode(), [])
+            if bytes(value).startswith(wanted):
+                seqs.append(SEQ.unpack_from(key, cut + 1)[0])
+    return found
+
+
+def fetch(txn: lmdb.Transaction, dbs: LogDatabases, seqs: list[int]) -> list[RawRecord]:
+    """The records of these seqs, which must exist."""
+    return _fetch(txn, dbs, seqs)
+
+
 def _fetch(txn: lmdb.Transaction, dbs: LogDatabases, seqs: list[int]) -> list[RawRecord]:
     with txn.cursor(db=dbs.events) as cursor:
         found = cursor.getmulti([SEQ.pack(seq) for seq in seqs])

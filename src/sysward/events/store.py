@@ -34,12 +34,17 @@ from sysward.events.record import (
 )
 from sysward.events.scan import (
     SEQ,
+    IndexEntry,
     LogDatabases,
     RawPage,
+    RawRecord,
+    agent_index,
     agent_key,
+    fetch,
     index_value,
     scan,
     seq_key,
+    seqs_by_agent,
 )
 
 SCHEMA_VERSION = 1
@@ -302,12 +307,30 @@ class EventStore:
         with self._read_txn() as txn:
             return scan(txn, self._dbs, query)
 
+    def agent_index(self, agent: str) -> tuple[list[IndexEntry], int]:
+        """One agent's index entries and the last seq of the snapshot they were read from."""
+        with self._read_txn() as txn:
+            return agent_index(txn, self._dbs, agent), _last_seq(txn, self._events)
+
+    def seqs_by_agent(self, topics: tuple[str, ...]) -> dict[str, list[int]]:
+        with self._read_txn() as txn:
+            return seqs_by_agent(txn, self._dbs, topics)
+
+    def fetch(self, seqs: list[int]) -> list[RawRecord]:
+        with self._read_txn() as txn:
+            return fetch(txn, self._dbs, seqs)
+
 
 def _records_after(cursor: lmdb.Cursor, after_seq: int) -> Iterator[tuple[int, bytes]]:
     if not cursor.set_range(seq_key(after_seq + 1)):
         return
     for key, value in cursor:
         yield SEQ.unpack(key)[0], bytes(value)
+
+
+def _last_seq(txn: lmdb.Transaction, events: lmdb._Database) -> int:
+    with txn.cursor(db=events) as cursor:
+        return SEQ.unpack(cursor.key())[0] if cursor.last() else 0
 
 
 def _parse_recorded_head(raw: bytes | memoryview | None) -> tuple[int, str] | None:
