@@ -189,6 +189,6 @@ def test_a_changed_earlier_message_or_tool_set_is_encoded_again() -> None:
     encoder.encode("m", conversation, table)
     edited = list(conversation)
     edited[3] = edited[3].model_copy(update={"content": '{"n":"edited"}'})
-    assert b'edited' in encoder.encode("m", edited, table)
+    assert b"edited" in encoder.encode("m", edited, table)
     fewer = FunctionTable(TOOLS[:1])
     assert encoder.encode("m", edited, fewer) == NativeEncoder().encode("m", edited, fewer)

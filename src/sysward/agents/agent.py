@@ -87,6 +87,9 @@ class Agent:
         self.conversation: list[ChatMessage] = []
         # Older messages than `conversation` holds: recovery did not load them.
         self.omitted_messages = 0
+        self._unloaded: list[int] = []
+        # Unreadable events whose agent.error report is in the log.
+        self._reported: set[int] = set()
         self._turns: dict[str, TurnState] = {}
         self._cursor = 0
         # This agent's events committed after `_cursor`, as the log delivered them
@@ -261,10 +264,8 @@ class Agent:
         entries, snapshot_seq = await log.agent_index(self.name)
         finished = {e.turn for e in entries if e.topic == topics.AGENT_TURN_COMPLETED}
         open_turns = {e.turn for e in entries if e.turn is not None and e.turn not in finished}
-        messages = [e.seq for e in entries if e.topic == topics.AGENT_MESSAGE]
-        loaded = await self._recent_messages(messages)
-        self.conversation = loaded + self.conversation
-        self.omitted_messages = len(messages) - len(loaded)
+        # Read when the agent next calls its model: an idle agent never pays for its history.
+        self._unloaded = [e.seq for e in entries if e.topic == topics.AGENT_MESSAGE]
         # Errors too: one may report an unreadable event, which then is not reported again.
         pending = [e.seq for e in entries if e.turn in open_turns or e.topic == topics.AGENT_ERROR]
         for event in await log.fetch(pending):
@@ -273,7 +274,21 @@ class Agent:
         # As in _read_log: what was committed after the snapshot reaches on_commit.
         self._tail_is_complete = True
 
-    async def _recent_messages(self, seqs: list[int]) -> list[ChatMessage]:
+    async def context(self) -> tuple[list[ChatMessage], int]:
+        """The conversation as far as it can still be sent, and how many older messages
+        were not loaded (for fit_context)."""
+        if self._unloaded:
+            seqs, self._unloaded = self._unloaded, []
+            # Messages folded since recovery are newer; loading older ones stops where
+            # even these would leave them out.
+            older = await self._recent_messages(seqs, newer=self.conversation)
+            self.conversation = older + self.conversation
+            self.omitted_messages = len(seqs) - len(older)
+        return self.conversation, self.omitted_messages
+
+    async def _recent_messages(
+        self, seqs: list[int], newer: list[ChatMessage]
+    ) -> list[ChatMessage]:
         """The newest messages, back to where fit_context would stop sending them."""
         limits, prompt = self.config.limits, self.config.role.prompt
         loaded: list[ChatMessage] = []
@@ -283,7 +298,7 @@ class Agent:
             events = await self.deps.log.fetch(seqs[start:end])
             loaded = self._readable_messages(events) + loaded
             end = start
-            if covers_context(prompt, loaded, limits):
+            if covers_context(prompt, loaded + newer, limits):
                 break
         return loaded
 
@@ -293,7 +308,8 @@ class Agent:
             try:
                 messages += messages_from_events([event])
             except ValidationError as exc:
-                self._unreadable[event.seq] = unreadable_event(event, exc)
+                if event.seq not in self._reported:  # a report from an earlier run stands
+                    self._unreadable[event.seq] = unreadable_event(event, exc)
         return messages
 
     async def _read_log(self) -> None:
@@ -320,7 +336,9 @@ class Agent:
             self._unreadable[event.seq] = unreadable_event(event, exc)
 
     def _fold_readable(self, event: Event, with_conversation: bool = True) -> None:
-        self._unreadable.pop(reported_seq(event) or 0, None)
+        if (reported := reported_seq(event)) is not None:
+            self._unreadable.pop(reported, None)
+            self._reported.add(reported)
         if with_conversation and event.topic == topics.AGENT_MESSAGE:
             self.conversation.extend(messages_from_events([event]))
         if event.turn is None:

@@ -98,11 +98,9 @@ class StepRunner:
 
     async def _call_llm(self, state: TurnState) -> None:
         agent = self._agent
+        conversation, omitted = await agent.context()
         messages = fit_context(
-            agent.config.role.prompt,
-            agent.conversation,
-            agent.config.limits,
-            omitted=agent.omitted_messages,
+            agent.config.role.prompt, conversation, agent.config.limits, omitted=omitted
         )
         try:
             reply = await agent.deps.model.complete(messages, self.offered_tools())
