@@ -96,6 +96,7 @@ class Agent:
         # (Supervisor routes them here); trusted only once a query has joined up.
         self._tail: list[Event] = []
         self._tail_is_complete = False
+        self._folding = asyncio.Lock()
         self._unreadable: dict[int, UnreadableEvent] = {}
         self._wakeup = asyncio.Event()
         self._runner = StepRunner(self)
@@ -238,36 +239,37 @@ class Agent:
         After the first read of the log, the events delivered by `on_commit`
         are all there is, so a step costs no read of the log and no thread hop.
         """
-        if not self._tail_is_complete:
-            if self._cursor == 0:
-                await self._recover()
-            else:
-                await self._read_log()
-        tail, self._tail = self._tail, []
-        for event in tail:
-            if event.seq > self._cursor:
-                self._fold(event)
-                self._cursor = event.seq
-        while self._unreadable:
-            _, skipped = self._unreadable.popitem()
-            await self.emit(topics.AGENT_ERROR, skipped.error.kind, skipped.error, skipped.turn)
+        # One fold at a time: the agent's task and a cancel from the API both fold, and
+        # two folds from the same cursor would take the same events twice.
+        async with self._folding:
+            if not self._tail_is_complete:
+                if self._cursor == 0:
+                    await self._recover()
+                else:
+                    await self._read_log()
+            tail, self._tail = self._tail, []
+            for event in tail:
+                if event.seq > self._cursor:
+                    self._fold(event)
+                    self._cursor = event.seq
+            while self._unreadable:
+                _, skipped = self._unreadable.popitem()
+                await self.emit(topics.AGENT_ERROR, skipped.error.kind, skipped.error, skipped.turn)
 
     async def _recover(self) -> None:
         """The first fold: from the index, decode only what can still matter.
 
-        A finished turn changes nothing but the conversation, and only its
-        newest messages can still be sent (fit_context), so recovery costs the
-        unfinished turns' events and a context's worth of messages, not every
-        event the agent ever had. The index (topic, type, turn) says which.
+        A finished turn changes nothing but the conversation, and only the
+        newest messages can still be sent (fit_context, read by `context()`
+        when needed), so a start costs one walk of the agent's index and the
+        events of its unfinished turns, not every event it ever had.
         """
         log = self.deps.log
-        entries, snapshot_seq = await log.agent_index(self.name)
-        finished = {e.turn for e in entries if e.topic == topics.AGENT_TURN_COMPLETED}
-        open_turns = {e.turn for e in entries if e.turn is not None and e.turn not in finished}
+        outline, snapshot_seq = await log.agent_outline(self.name)
         # Read when the agent next calls its model: an idle agent never pays for its history.
-        self._unloaded = [e.seq for e in entries if e.topic == topics.AGENT_MESSAGE]
+        self._unloaded = outline.message_seqs
         # Errors too: one may report an unreadable event, which then is not reported again.
-        pending = [e.seq for e in entries if e.turn in open_turns or e.topic == topics.AGENT_ERROR]
+        pending = outline.resume_seqs
         for event in await log.fetch(pending):
             self._fold(event, with_conversation=False)
         self._cursor = max(self._cursor, snapshot_seq)
@@ -277,14 +279,15 @@ class Agent:
     async def context(self) -> tuple[list[ChatMessage], int]:
         """The conversation as far as it can still be sent, and how many older messages
         were not loaded (for fit_context)."""
-        if self._unloaded:
-            seqs, self._unloaded = self._unloaded, []
-            # Messages folded since recovery are newer; loading older ones stops where
-            # even these would leave them out.
-            older = await self._recent_messages(seqs, newer=self.conversation)
-            self.conversation = older + self.conversation
-            self.omitted_messages = len(seqs) - len(older)
-        return self.conversation, self.omitted_messages
+        async with self._folding:
+            if self._unloaded:
+                seqs, self._unloaded = self._unloaded, []
+                # Messages folded since recovery are newer; loading older ones stops where
+                # even these would leave them out.
+                older = await self._recent_messages(seqs, newer=self.conversation)
+                self.conversation = older + self.conversation
+                self.omitted_messages = len(seqs) - len(older)
+            return self.conversation, self.omitted_messages
 
     async def _recent_messages(
         self, seqs: list[int], newer: list[ChatMessage]

@@ -24,7 +24,7 @@ from sysward.events.chain import ChainReport, verify_chain
 from sysward.events.context import EventContext, current_context
 from sysward.events.query import MAX_QUERY_LIMIT, EventPage, EventQuery
 from sysward.events.record import Event, NewEvent, PreparedEvent, encode_data
-from sysward.events.scan import IndexEntry, RawPage, RawRecord
+from sysward.events.scan import AgentOutline, RawPage, RawRecord
 from sysward.events.signing import KeyRing
 from sysward.events.store import EventLogError, EventStore
 
@@ -241,10 +241,10 @@ class EventLog:
     async def get(self, seq: int) -> Event | None:
         return await asyncio.to_thread(self._store.get, seq)
 
-    async def agent_index(self, agent: str) -> tuple[list[IndexEntry], int]:
-        """One agent's events as the index knows them (topic, type, turn; nothing
-        decoded), and the last seq of the log when they were read."""
-        return await asyncio.to_thread(self._store.agent_index, agent)
+    async def agent_outline(self, agent: str) -> tuple[AgentOutline, int]:
+        """Which of an agent's events its recovery must decode (from the index alone),
+        and the last seq of the log when they were read."""
+        return await asyncio.to_thread(self._store.agent_outline, agent)
 
     async def seqs_by_agent(self, topics: tuple[str, ...]) -> dict[str, list[int]]:
         """Every agent with events, and the seqs of its events of these topics (index only)."""

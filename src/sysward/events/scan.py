@@ -14,6 +14,7 @@ from typing import NamedTuple, cast
 
 import lmdb
 
+from sysward.events import topics
 from sysward.events.query import EventPage, EventQuery
 from sysward.events.record import Event, NewEvent, RecordHead, format_ts, parse_head
 
@@ -93,30 +94,53 @@ def _index_matches(query: EventQuery, value: bytes | memoryview) -> bool:
     return query.matches_fields(topic, type_, query.agent, turn or None)
 
 
-class IndexEntry(NamedTuple):
-    """One event as the per-agent index knows it: no record read, no JSON decoded."""
+@dataclass(frozen=True, slots=True)
+class AgentOutline:
+    """What an agent's recovery must decode, found in the per-agent index alone."""
 
-    seq: int
-    topic: str
-    type: str
-    turn: str | None
+    message_seqs: list[int]  # its agent.message events: the conversation
+    resume_seqs: list[int]  # every event of its unfinished turns, and its agent.error events
 
 
-def agent_index(txn: lmdb.Transaction, dbs: LogDatabases, agent: str) -> list[IndexEntry]:
-    """Every index entry of one agent, in seq order."""
+_MESSAGE = topics.AGENT_MESSAGE.encode()
+_ERROR = topics.AGENT_ERROR.encode()
+_COMPLETED = topics.AGENT_TURN_COMPLETED.encode()
+
+
+def agent_outline(txn: lmdb.Transaction, dbs: LogDatabases, agent: str) -> AgentOutline:
+    """One walk over an agent's index keys and values; no record is read.
+
+    Bytes are compared, not decoded: at a million entries the walk is what a
+    daemon's start costs.
+    """
     prefix = agent.encode() + b"\x00"
     offset, unpack = len(prefix), SEQ.unpack_from
-    entries: list[IndexEntry] = []
+    messages: list[int] = []
+    errors: list[int] = []
+    by_turn: dict[bytes, list[int]] = {}
+    finished: set[bytes] = set()
     with txn.cursor(db=dbs.by_agent) as cursor:
-        if not cursor.set_range(prefix):
-            return entries
-        for key_item, value in cursor.iternext(keys=True, values=True):
-            key = cast(bytes, key_item)
-            if not key.startswith(prefix):
-                break
-            topic, type_, turn = bytes(value).decode().split("\x00")
-            entries.append(IndexEntry(unpack(key, offset)[0], topic, type_, turn or None))
-    return entries
+        if cursor.set_range(prefix):
+            for key_item, value_item in cursor.iternext(keys=True, values=True):
+                key = cast(bytes, key_item)  # transactions here never use buffers=True
+                if not key.startswith(prefix):
+                    break
+                seq, value = unpack(key, offset)[0], bytes(value_item)
+                topic = value[: value.index(b"\x00")]
+                turn = value[value.rindex(b"\x00") + 1 :]
+                if topic == _MESSAGE:
+                    messages.append(seq)
+                elif topic == _ERROR:
+                    errors.append(seq)
+                if turn:
+                    if topic == _COMPLETED:
+                        finished.add(turn)
+                    by_turn.setdefault(turn, []).append(seq)
+    resume = set(errors)
+    for turn, seqs in by_turn.items():
+        if turn not in finished:
+            resume.update(seqs)
+    return AgentOutline(messages, sorted(resume))
 
 
 def seqs_by_agent(

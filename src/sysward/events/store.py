@@ -34,12 +34,12 @@ from sysward.events.record import (
 )
 from sysward.events.scan import (
     SEQ,
-    IndexEntry,
+    AgentOutline,
     LogDatabases,
     RawPage,
     RawRecord,
-    agent_index,
     agent_key,
+    agent_outline,
     fetch,
     index_value,
     scan,
@@ -307,10 +307,10 @@ class EventStore:
         with self._read_txn() as txn:
             return scan(txn, self._dbs, query)
 
-    def agent_index(self, agent: str) -> tuple[list[IndexEntry], int]:
-        """One agent's index entries and the last seq of the snapshot they were read from."""
+    def agent_outline(self, agent: str) -> tuple[AgentOutline, int]:
+        """What one agent's recovery must read, and the last seq of that snapshot."""
         with self._read_txn() as txn:
-            return agent_index(txn, self._dbs, agent), _last_seq(txn, self._events)
+            return agent_outline(txn, self._dbs, agent), _last_seq(txn, self._events)
 
     def seqs_by_agent(self, topics: tuple[str, ...]) -> dict[str, list[int]]:
         with self._read_txn() as txn:
