@@ -54,10 +54,12 @@ DEB_DIR ?= dist
 deb: deps-system
 	bash packaging/build-deb.sh $(DEB_DIR)
 
-# TURN_ARGS="--steps 20 --runs 3" for a quick pass of the per-step benchmark.
+# TURN_ARGS="--steps 20 --runs 3" and AGENTS_ARGS="--agents 100 --log-events 100000"
+# for a quick pass of the per-step and many-agents benchmarks.
 bench: venv
 	$(PIP) install --quiet -e '.[test,systemd,bench]'
 	$(PY) bench/turn.py $(TURN_ARGS)
+	$(PY) bench/agents.py $(AGENTS_ARGS)
 	$(PY) bench/eventlog.py $(BENCH_ARGS)
 
 clean:

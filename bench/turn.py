@@ -45,6 +45,7 @@ from sysward.events.bus import EventBus
 from sysward.events.log import EventLog
 from sysward.events.query import EventQuery
 from sysward.llm import OpenAIChatClient
+from sysward.policy.redaction.redactor import Redactor
 from sysward.tools import ToolRegistry
 from sysward.tools.crypto import CryptoTool
 
@@ -118,7 +119,8 @@ class TurnRun:
 
 async def sysward_turn(events_dir: Path, base_url: str, steps: int) -> TurnRun:
     """One agent, one turn of `steps` tool-calling steps through the real loop."""
-    log = await EventLog.open(events_dir)
+    # As the daemon opens it: every event's data passes the redactor before it is stored.
+    log = await EventLog.open(events_dir, scrub=Redactor().redact_data)
     bus = EventBus(log)
     client = OpenAIChatClient(
         LlmEndpoint(base_url=base_url, model="fake", max_retries=0, timeout_s=30)
