@@ -26,6 +26,7 @@ from sysward.events import topics
 from sysward.events.log import EventLog
 from sysward.events.query import EventQuery
 from sysward.events.record import Event, NewEvent
+from sysward.events.scan import AgentOutline
 from sysward.llm import ChatMessage, ChatModel
 from sysward.tools import ToolRegistry
 
@@ -88,6 +89,7 @@ class Agent:
         # Older messages than `conversation` holds: recovery did not load them.
         self.omitted_messages = 0
         self._unloaded: list[int] = []
+        self._outline: tuple[AgentOutline, int] | None = None
         # Unreadable events whose agent.error report is in the log.
         self._reported: set[int] = set()
         self._turns: dict[str, TurnState] = {}
@@ -256,6 +258,14 @@ class Agent:
                 _, skipped = self._unreadable.popitem()
                 await self.emit(topics.AGENT_ERROR, skipped.error.kind, skipped.error, skipped.turn)
 
+    def preload(self, outline: AgentOutline, snapshot_seq: int) -> None:
+        """Recover from an outline the Supervisor read for every agent at once.
+
+        It was read before this agent existed: the first fold reads what the
+        log took since `snapshot_seq` before it trusts on_commit.
+        """
+        self._outline = (outline, snapshot_seq)
+
     async def _recover(self) -> None:
         """The first fold: from the index, decode only what can still matter.
 
@@ -264,17 +274,23 @@ class Agent:
         when needed), so a start costs one walk of the agent's index and the
         events of its unfinished turns, not every event it ever had.
         """
-        log = self.deps.log
-        outline, snapshot_seq = await log.agent_outline(self.name)
+        if self._outline is not None:
+            (outline, snapshot_seq), self._outline = self._outline, None
+            await self._apply_outline(outline, snapshot_seq)
+            await self._read_log()  # what came after the outline's snapshot
+            return
+        outline, snapshot_seq = await self.deps.log.agent_outline(self.name)
+        await self._apply_outline(outline, snapshot_seq)
+        # As in _read_log: what was committed after the snapshot reaches on_commit.
+        self._tail_is_complete = True
+
+    async def _apply_outline(self, outline: AgentOutline, snapshot_seq: int) -> None:
         # Read when the agent next calls its model: an idle agent never pays for its history.
         self._unloaded = outline.message_seqs
         # Errors too: one may report an unreadable event, which then is not reported again.
-        pending = outline.resume_seqs
-        for event in await log.fetch(pending):
+        for event in await self.deps.log.fetch(outline.resume_seqs):
             self._fold(event, with_conversation=False)
         self._cursor = max(self._cursor, snapshot_seq)
-        # As in _read_log: what was committed after the snapshot reaches on_commit.
-        self._tail_is_complete = True
 
     async def context(self) -> tuple[list[ChatMessage], int]:
         """The conversation as far as it can still be sent, and how many older messages

@@ -29,6 +29,7 @@ from sysward.errors import SyswardError
 from sysward.events import topics
 from sysward.events.log import EventLog
 from sysward.events.record import Event, NewEvent
+from sysward.events.scan import AgentOutline
 
 _log = logging.getLogger(__name__)
 SOURCE = "sysward.agents.supervisor"
@@ -64,6 +65,7 @@ class _Slot:
 
 
 ConfigFactory = Callable[[str, AgentCreated], AgentConfig]
+EMPTY_OUTLINE = AgentOutline(message_seqs=[], resume_seqs=[], lifecycle_seqs=[])
 
 
 class Supervisor:
@@ -96,20 +98,25 @@ class Supervisor:
             self._unlisten = self._log.add_listener(self._route)
         for config in configured:
             self._slots[config.name] = _Slot(config, origin="config")
-        for name, created in (await self._runtime_agents()).items():
+        # One walk of the index outlines every agent: a thousand agents each reading
+        # theirs from a thread would contend for the GIL.
+        outlines, snapshot_seq = await self._log.all_outlines()
+        for name, created in (await self._runtime_agents(outlines)).items():
             if name not in self._slots:
                 self._slots[name] = _Slot(runtime_config(name, created), origin="runtime")
         for name in self._slots:
             self._start_task(name)
+            agent = self._slots[name].agent
+            assert agent is not None
+            agent.preload(outlines.get(name) or EMPTY_OUTLINE, snapshot_seq)
         return list(self._slots)
 
-    async def _runtime_agents(self) -> dict[str, AgentCreated]:
+    async def _runtime_agents(self, outlines: dict[str, AgentOutline]) -> dict[str, AgentCreated]:
         """Agents created at run time and not deleted since: each one's last such event.
 
         Read from the per-agent index, so a start does not decode the whole log.
         """
-        lifecycle = await self._log.seqs_by_agent((topics.AGENT_CREATED, topics.AGENT_DELETED))
-        last = [seqs[-1] for seqs in lifecycle.values() if seqs]
+        last = [each.lifecycle_seqs[-1] for each in outlines.values() if each.lifecycle_seqs]
         return {
             event.agent: AgentCreated.model_validate(event.data)
             for event in await self._log.fetch(sorted(last))

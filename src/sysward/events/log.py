@@ -246,6 +246,10 @@ class EventLog:
         and the last seq of the log when they were read."""
         return await asyncio.to_thread(self._store.agent_outline, agent)
 
+    async def all_outlines(self) -> tuple[dict[str, AgentOutline], int]:
+        """`agent_outline` of every agent with events, from one walk of the index."""
+        return await asyncio.to_thread(self._store.all_outlines)
+
     async def seqs_by_agent(self, topics: tuple[str, ...]) -> dict[str, list[int]]:
         """Every agent with events, and the seqs of its events of these topics (index only)."""
         return await asyncio.to_thread(self._store.seqs_by_agent, topics)

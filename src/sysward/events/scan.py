@@ -100,47 +100,82 @@ class AgentOutline:
 
     message_seqs: list[int]  # its agent.message events: the conversation
     resume_seqs: list[int]  # every event of its unfinished turns, and its agent.error events
+    lifecycle_seqs: list[int]  # its agent.created / agent.deleted events
 
 
 _MESSAGE = topics.AGENT_MESSAGE.encode()
 _ERROR = topics.AGENT_ERROR.encode()
 _COMPLETED = topics.AGENT_TURN_COMPLETED.encode()
+_LIFECYCLE = (topics.AGENT_CREATED.encode(), topics.AGENT_DELETED.encode())
+
+
+class _OutlineBuilder:
+    """Takes one agent's index entries in seq order. Bytes are compared, not decoded:
+    at a million entries this walk is what a daemon's start costs."""
+
+    def __init__(self) -> None:
+        self.messages: list[int] = []
+        self.errors: list[int] = []
+        self.lifecycle: list[int] = []
+        self.by_turn: dict[bytes, list[int]] = {}
+        self.finished: set[bytes] = set()
+
+    def add(self, seq: int, value: bytes) -> None:
+        topic, _, rest = value.partition(b"\x00")
+        turn = rest.partition(b"\x00")[2]
+        if topic == _MESSAGE:
+            self.messages.append(seq)
+        elif topic == _ERROR:
+            self.errors.append(seq)
+        elif topic in _LIFECYCLE:
+            self.lifecycle.append(seq)
+        if turn:
+            if topic == _COMPLETED:
+                self.finished.add(turn)
+            self.by_turn.setdefault(turn, []).append(seq)
+
+    def outline(self) -> AgentOutline:
+        resume = set(self.errors)
+        for turn, seqs in self.by_turn.items():
+            if turn not in self.finished:
+                resume.update(seqs)
+        return AgentOutline(self.messages, sorted(resume), self.lifecycle)
 
 
 def agent_outline(txn: lmdb.Transaction, dbs: LogDatabases, agent: str) -> AgentOutline:
-    """One walk over an agent's index keys and values; no record is read.
-
-    Bytes are compared, not decoded: at a million entries the walk is what a
-    daemon's start costs.
-    """
+    """One agent's outline: a walk over its index keys and values; no record is read."""
     prefix = agent.encode() + b"\x00"
     offset, unpack = len(prefix), SEQ.unpack_from
-    messages: list[int] = []
-    errors: list[int] = []
-    by_turn: dict[bytes, list[int]] = {}
-    finished: set[bytes] = set()
+    builder = _OutlineBuilder()
     with txn.cursor(db=dbs.by_agent) as cursor:
         if cursor.set_range(prefix):
             for key_item, value_item in cursor.iternext(keys=True, values=True):
-                key = cast(bytes, key_item)  # transactions here never use buffers=True
+                # Keys and values are bytes here (no buffers=True); cast for the type checker.
+                key, value = cast(bytes, key_item), cast(bytes, value_item)
                 if not key.startswith(prefix):
                     break
-                seq, value = unpack(key, offset)[0], bytes(value_item)
-                topic = value[: value.index(b"\x00")]
-                turn = value[value.rindex(b"\x00") + 1 :]
-                if topic == _MESSAGE:
-                    messages.append(seq)
-                elif topic == _ERROR:
-                    errors.append(seq)
-                if turn:
-                    if topic == _COMPLETED:
-                        finished.add(turn)
-                    by_turn.setdefault(turn, []).append(seq)
-    resume = set(errors)
-    for turn, seqs in by_turn.items():
-        if turn not in finished:
-            resume.update(seqs)
-    return AgentOutline(messages, sorted(resume))
+                builder.add(unpack(key, offset)[0], value)
+    return builder.outline()
+
+
+def all_outlines(txn: lmdb.Transaction, dbs: LogDatabases) -> dict[str, AgentOutline]:
+    """Every agent's outline in one walk of the index (one thread, no GIL contention
+    between a thousand agents' reads)."""
+    outlines: dict[str, AgentOutline] = {}
+    builders: dict[str, _OutlineBuilder] = {}
+    prefix, builder = b"\x00", _OutlineBuilder()  # no key starts with NUL
+    unpack = SEQ.unpack_from
+    with txn.cursor(db=dbs.by_agent) as cursor:
+        for key_item, value_item in cursor.iternext(keys=True, values=True):
+            key, value = cast(bytes, key_item), cast(bytes, value_item)
+            if not key.startswith(prefix):
+                cut = key.index(b"\x00") + 1
+                prefix = key[:cut]
+                builder = builders.setdefault(key[: cut - 1].decode(), _OutlineBuilder())
+            builder.add(unpack(key, len(prefix))[0], value)
+    for name, each in builders.items():
+        outlines[name] = each.outline()
+    return outlines
 
 
 def seqs_by_agent(
@@ -149,13 +184,16 @@ def seqs_by_agent(
     """Every agent that has events, with the seqs of its events of `topics`."""
     wanted = tuple(f"{topic}\x00".encode() for topic in topics)
     found: dict[str, list[int]] = {}
+    prefix, seqs = b"\x00", []  # no key starts with NUL: the first key opens an agent
     with txn.cursor(db=dbs.by_agent) as cursor:
-        for key_item, value in cursor.iternext(keys=True, values=True):
-            key = cast(bytes, key_item)  # transactions here never use buffers=True
-            cut = key.index(b"\x00")
-            seqs = found.setdefault(key[:cut].decode(), [])
-            if bytes(value).startswith(wanted):
-                seqs.append(SEQ.unpack_from(key, cut + 1)[0])
+        for key_item, value_item in cursor.iternext(keys=True, values=True):
+            # Keys and values are bytes here (no buffers=True); cast for the type checker.
+            key, value = cast(bytes, key_item), cast(bytes, value_item)
+            if not key.startswith(prefix):
+                cut = key.index(b"\x00") + 1
+                prefix, seqs = key[:cut], found.setdefault(key[: cut - 1].decode(), [])
+            if value.startswith(wanted):
+                seqs.append(SEQ.unpack_from(key, len(prefix))[0])
     return found
 
 

@@ -40,6 +40,7 @@ from sysward.events.scan import (
     RawRecord,
     agent_key,
     agent_outline,
+    all_outlines,
     fetch,
     index_value,
     scan,
@@ -311,6 +312,11 @@ class EventStore:
         """What one agent's recovery must read, and the last seq of that snapshot."""
         with self._read_txn() as txn:
             return agent_outline(txn, self._dbs, agent), _last_seq(txn, self._events)
+
+    def all_outlines(self) -> tuple[dict[str, AgentOutline], int]:
+        """Every agent's outline, and the last seq of that snapshot."""
+        with self._read_txn() as txn:
+            return all_outlines(txn, self._dbs), _last_seq(txn, self._events)
 
     def seqs_by_agent(self, topics: tuple[str, ...]) -> dict[str, list[int]]:
         with self._read_txn() as txn:
