@@ -13,6 +13,7 @@ from sysward.agents.history import (
     CHARS_PER_TOKEN,
     MESSAGE_OVERHEAD_CHARS,
     ContextLimits,
+    MessageSizes,
     fit_context,
     messages_from_events,
 )
@@ -223,3 +224,16 @@ def test_fitted_context_is_the_system_prompt_then_whole_recent_turns(
     users = [i for i, m in enumerate(full) if m.role == "user"]
     current = full[users[-1] :] if users else full
     assert kept[len(kept) - len(current) :] == current
+
+
+def test_reused_measurements_fit_exactly_as_fresh_ones() -> None:
+    limits = ContextLimits(budget_tokens=120, max_result_chars=50)
+    sizes = MessageSizes()
+    conversation: list[ChatMessage] = []
+    for index in range(10):
+        conversation.append(ChatMessage(role="user", content=f"question {index}"))
+        conversation.append(ChatMessage(role="tool", tool_call_id=f"c{index}", content="r" * 80))
+        conversation.append(ChatMessage(role="assistant", content=f"answer {index}"))
+        reused = fit_context(SYSTEM, conversation, limits, sizes=sizes)
+        assert reused == fit_context(SYSTEM, conversation, limits)
+    assert "result cut" in (reused[2].content or "")  # the cut copy is what is reused

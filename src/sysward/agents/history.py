@@ -38,18 +38,45 @@ def messages_from_events(events: Iterable[Event]) -> list[ChatMessage]:
     ]
 
 
+class MessageSizes:
+    """Each message's capped form and estimated size, kept across an agent's requests.
+
+    Without it every request measured the whole conversation again (dumping
+    every tool call to JSON): O(history) per step. Entries hold their message,
+    so an id is never mistaken for another message's.
+    """
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[ChatMessage, int, ChatMessage, int]] = {}
+
+    def measure(self, message: ChatMessage, max_chars: int) -> tuple[ChatMessage, int]:
+        """The message as it is sent (a long result cut) and its size in characters."""
+        entry = self._by_id.get(id(message))
+        if entry is not None and entry[0] is message and entry[1] == max_chars:
+            return entry[2], entry[3]
+        capped = _cap_result(message, max_chars)
+        size = _message_size(capped)
+        self._by_id[id(message)] = (message, max_chars, capped, size)
+        return capped, size
+
+
+_Turn = list[tuple[ChatMessage, int]]
+
+
 def fit_context(
     system_prompt: str,
     messages: Sequence[ChatMessage],
     limits: ContextLimits,
     *,
     omitted: int = 0,
+    sizes: MessageSizes | None = None,
 ) -> list[ChatMessage]:
     """The messages to send: system prompt, then as many recent turns as fit.
 
-    `omitted`: how many older messages were not even loaded (see `covers_context`).
+    `omitted`: how many older messages were not even loaded (see `covers_context`);
+    `sizes`: the caller's measurements from earlier requests, to reuse.
     """
-    turns = _split_turns([_cap_result(message, limits.max_result_chars) for message in messages])
+    turns = _split_turns(_measured(messages, limits, sizes or MessageSizes()))
     kept = _fitting_turns(system_prompt, turns, limits)
     dropped = omitted + sum(len(turn) for turn in turns) - sum(len(turn) for turn in kept)
     system = system_prompt
@@ -60,7 +87,7 @@ def fit_context(
         )
     out = [ChatMessage(role="system", content=system)]
     for turn in reversed(kept):
-        out.extend(turn)
+        out.extend(message for message, _ in turn)
     return out
 
 
@@ -74,18 +101,22 @@ def covers_context(
     """
     if not newest or newest[0].role != "user":
         return False  # its first turn may begin further back
-    turns = _split_turns([_cap_result(message, limits.max_result_chars) for message in newest])
+    turns = _split_turns(_measured(newest, limits, MessageSizes()))
     return len(_fitting_turns(system_prompt, turns, limits)) < len(turns)
 
 
-def _fitting_turns(
-    system_prompt: str, turns: list[list[ChatMessage]], limits: ContextLimits
-) -> list[list[ChatMessage]]:
+def _measured(
+    messages: Sequence[ChatMessage], limits: ContextLimits, sizes: MessageSizes
+) -> list[tuple[ChatMessage, int]]:
+    return [sizes.measure(message, limits.max_result_chars) for message in messages]
+
+
+def _fitting_turns(system_prompt: str, turns: list[_Turn], limits: ContextLimits) -> list[_Turn]:
     """The newest turns that fit the budget, newest first; the newest is always kept."""
     budget = limits.budget_tokens * CHARS_PER_TOKEN - _size(system_prompt)
-    kept: list[list[ChatMessage]] = []
+    kept: list[_Turn] = []
     for index, turn in enumerate(reversed(turns)):
-        cost = sum(_message_size(message) for message in turn)
+        cost = sum(size for _, size in turn)
         if index > 0 and cost > budget:
             break
         kept.append(turn)
@@ -93,13 +124,13 @@ def _fitting_turns(
     return kept
 
 
-def _split_turns(messages: Sequence[ChatMessage]) -> list[list[ChatMessage]]:
+def _split_turns(messages: Sequence[tuple[ChatMessage, int]]) -> list[_Turn]:
     """Group messages into turns: each user message starts one."""
-    turns: list[list[ChatMessage]] = []
-    for message in messages:
+    turns: list[_Turn] = []
+    for message, size in messages:
         if message.role == "user" or not turns:
             turns.append([])
-        turns[-1].append(message)
+        turns[-1].append((message, size))
     return turns
 
 

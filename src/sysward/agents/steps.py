@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, assert_never
 
 from sysward.agents.approvals import ApprovalUnavailable
 from sysward.agents.dispatch import Batch, CallRunner, message_event
-from sysward.agents.history import fit_context
+from sysward.agents.history import MessageSizes, fit_context
 from sysward.agents.payloads import (
     AgentFailed,
     ApprovalDecided,
@@ -49,6 +49,7 @@ class StepRunner:
         self._agent = agent
         self._calls = CallRunner(agent)
         self._offered: tuple[ToolRegistry, list[ToolSpec]] | None = None
+        self._sizes = MessageSizes()
 
     async def run(self, step: Step, state: TurnState) -> None:
         match step:
@@ -100,7 +101,11 @@ class StepRunner:
         agent = self._agent
         conversation, omitted = await agent.context()
         messages = fit_context(
-            agent.config.role.prompt, conversation, agent.config.limits, omitted=omitted
+            agent.config.role.prompt,
+            conversation,
+            agent.config.limits,
+            omitted=omitted,
+            sizes=self._sizes,
         )
         try:
             reply = await agent.deps.model.complete(messages, self.offered_tools())
