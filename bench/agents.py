@@ -19,10 +19,8 @@ import gc
 import json
 import sys
 import tempfile
-import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager, asynccontextmanager
 from pathlib import Path
 from time import perf_counter
 
@@ -43,7 +41,7 @@ from sysward.events.record import Event, NewEvent
 from sysward.llm import OpenAIChatClient
 from sysward.tools import ToolRegistry
 from sysward.tools.crypto import CryptoTool
-from turn import ROLE, TOOL_CALL
+from turn import ROLE, TOOL_CALL, InstantLlm, instant_llm
 
 STEPS = 3
 ANSWER = json.dumps(
@@ -59,36 +57,15 @@ ANSWER = json.dumps(
 ).encode()
 
 
-class _ThreeStepLlm(BaseHTTPRequestHandler):
+class _ThreeStepLlm(InstantLlm):
     """A tool call until the request holds three tool results, then an answer."""
 
-    disable_nagle_algorithm = True
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        answer = ANSWER if body.count(b'"role": "tool"') >= STEPS else TOOL_CALL
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
+    def answer(self, body: bytes) -> bytes:
+        return ANSWER if body.count(b'"role": "tool"') >= STEPS else TOOL_CALL
 
 
-@contextmanager
-def three_step_llm() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ThreeStepLlm)
-    server.request_queue_size = 1024
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
+def three_step_llm() -> AbstractContextManager[str]:
+    return instant_llm(_ThreeStepLlm)
 
 
 def agent_names(count: int) -> list[str]:

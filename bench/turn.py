@@ -79,7 +79,7 @@ TOOL_CALL = json.dumps(
 ROLE = Role(name="bench", description="turn benchmark", prompt="You hash.", tools=["crypto"])
 
 
-class _InstantLlm(BaseHTTPRequestHandler):
+class InstantLlm(BaseHTTPRequestHandler):
     """The anchors' fake: read the body, answer the same tool call, no parsing."""
 
     disable_nagle_algorithm = True
@@ -88,19 +88,26 @@ class _InstantLlm(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
+    def answer(self, body: bytes) -> bytes:
+        return TOOL_CALL
+
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        answer = self.answer(self.rfile.read(int(self.headers.get("Content-Length", 0))))
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(TOOL_CALL)))
+        self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
-        self.wfile.write(TOOL_CALL)
+        self.wfile.write(answer)
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # a thousand agents connect at once in bench/agents.py
 
 
 @contextmanager
-def instant_llm() -> Iterator[str]:
+def instant_llm(handler: type[InstantLlm] = InstantLlm) -> Iterator[str]:
     """A loopback server in a thread of this process, as the anchors run theirs; its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _InstantLlm)
+    server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -30,6 +30,7 @@ from sysward.events import topics
 from sysward.events.log import EventLog
 from sysward.events.query import EventQuery
 from sysward.events.record import Event, NewEvent
+from sysward.events.scan import AgentOutline
 
 SOURCE = "sysward.agents.approvals"
 
@@ -88,47 +89,29 @@ class ApprovalBook:
         self._buffer: list[Event] | None = None
         self._remove_listener: Callable[[], None] | None = None
 
-    async def open(self) -> None:
-        """Fold every approval in the log, then follow commits."""
-        # Commits during the fold are buffered and applied after it, in seq order.
+    def follow(self) -> None:
+        """Follow commits from now on; they are buffered until `load` has folded the log."""
         self._buffer = []
         self._remove_listener = self._log.add_listener(self._on_commit)
-        until = self._log.last_seq
+
+    async def load(self, outlines: Mapping[str, AgentOutline], until: int) -> None:
+        """Fold every approval up to `until` (the snapshot the outlines were read from)."""
         # From the per-agent index (approval events always name their agent): a start
         # reads the approvals, not every record of the log.
-        decisions = (topics.AGENT_APPROVAL_REQUESTED, topics.AGENT_APPROVAL_DECIDED)
-        by_agent = await self._log.seqs_by_agent(decisions)
-        seqs = sorted(seq for seqs in by_agent.values() for seq in seqs if seq <= until)
-        events = await self._log.fetch(seqs)
+        seqs = sorted(seq for each in outlines.values() for seq in each.approval_seqs)
+        for event in await self._log.fetch(seqs):
+            self._take(event)
         # Only the turns still holding an open approval can close one by ending.
-        open_turns = {(p.agent, p.turn) for p in self._pending_after(events)}
-        for agent, turn in sorted(open_turns):
+        for agent, turn in sorted({(p.agent, p.turn) for p in self._pending.values()}):
             query = EventQuery(
                 agent=agent, turn=turn, topic=topics.AGENT_TURN_COMPLETED, until_seq=until
             )
-            events += await self._log.query_all(query)
-        buffered, self._buffer = self._buffer, None
-        for event in sorted(events, key=lambda event: event.seq):
-            self._take(event)
+            for event in await self._log.query_all(query):
+                self._take(event)
+        buffered, self._buffer = self._buffer or [], None
         for event in buffered:
             if event.seq > until:
                 self._take(event)
-
-    def _pending_after(self, events: list[Event]) -> list[PendingApproval]:
-        """The approvals these request/decision events leave open (the book is unchanged)."""
-        decided = {
-            ApprovalDecided.model_validate(e.data).id
-            for e in events
-            if e.topic == topics.AGENT_APPROVAL_DECIDED
-        }
-        pending: list[PendingApproval] = []
-        for event in events:
-            if event.topic != topics.AGENT_APPROVAL_REQUESTED or not event.agent or not event.turn:
-                continue
-            request = ApprovalRequested.model_validate(event.data)
-            if request.id not in decided:
-                pending.append(PendingApproval(event.agent, event.turn, request))
-        return pending
 
     def close(self) -> None:
         if self._remove_listener is not None:

@@ -65,7 +65,7 @@ class _Slot:
 
 
 ConfigFactory = Callable[[str, AgentCreated], AgentConfig]
-EMPTY_OUTLINE = AgentOutline(message_seqs=[], resume_seqs=[], lifecycle_seqs=[])
+EMPTY_OUTLINE = AgentOutline(message_seqs=[], resume_seqs=[], lifecycle_seqs=[], approval_seqs=[])
 
 
 class Supervisor:
@@ -91,24 +91,23 @@ class Supervisor:
         self, configured: list[AgentConfig], runtime_config: ConfigFactory
     ) -> list[str]:
         """Start config agents and restore run-time ones; returns the names started."""
-        await self.approvals.open()
-        # Before any agent exists: an agent's fold trusts that it was handed every
-        # one of its events committed after it first read the log.
+        # Before the log is read: the approval book and every agent's fold trust that
+        # they are handed each event committed after the snapshot they read.
+        self.approvals.follow()
         if self._unlisten is None:
             self._unlisten = self._log.add_listener(self._route)
         for config in configured:
             self._slots[config.name] = _Slot(config, origin="config")
-        # One walk of the index outlines every agent: a thousand agents each reading
-        # theirs from a thread would contend for the GIL.
+        # One walk of the index outlines every agent, for the approvals, the run-time
+        # agents and each agent's recovery: a thousand agents each reading theirs from
+        # a thread would contend for the GIL.
         outlines, snapshot_seq = await self._log.all_outlines()
+        await self.approvals.load(outlines, snapshot_seq)
         for name, created in (await self._runtime_agents(outlines)).items():
             if name not in self._slots:
                 self._slots[name] = _Slot(runtime_config(name, created), origin="runtime")
         for name in self._slots:
-            self._start_task(name)
-            agent = self._slots[name].agent
-            assert agent is not None
-            agent.preload(outlines.get(name) or EMPTY_OUTLINE, snapshot_seq)
+            self._start_task(name, (outlines.get(name) or EMPTY_OUTLINE, snapshot_seq))
         return list(self._slots)
 
     async def _runtime_agents(self, outlines: dict[str, AgentOutline]) -> dict[str, AgentCreated]:
@@ -123,12 +122,14 @@ class Supervisor:
             if event.agent is not None and event.topic == topics.AGENT_CREATED
         }
 
-    def _start_task(self, name: str) -> None:
+    def _start_task(self, name: str, outline: tuple[AgentOutline, int] | None = None) -> None:
         slot = self._slots[name]
         slot.state = AgentState.STARTING
         # The first incarnation exists before its task runs, so prompts can be
         # accepted at once; they are durable and the agent folds them on start.
         slot.agent = self._new_agent(slot.config)
+        if outline is not None:
+            slot.agent.preload(*outline)
         slot.task = asyncio.create_task(self._supervise(slot), name=f"agent-{name}")
 
     def _new_agent(self, config: AgentConfig) -> Agent:

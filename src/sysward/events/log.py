@@ -250,12 +250,8 @@ class EventLog:
         """`agent_outline` of every agent with events, from one walk of the index."""
         return await asyncio.to_thread(self._store.all_outlines)
 
-    async def seqs_by_agent(self, topics: tuple[str, ...]) -> dict[str, list[int]]:
-        """Every agent with events, and the seqs of its events of these topics (index only)."""
-        return await asyncio.to_thread(self._store.seqs_by_agent, topics)
-
     async def fetch(self, seqs: list[int]) -> list[Event]:
-        """The events of these seqs (from `agent_index`), decoded."""
+        """The events of these seqs (as an `AgentOutline` names them), decoded."""
         if not seqs:
             return []
         records = await asyncio.to_thread(self._store.fetch, seqs)

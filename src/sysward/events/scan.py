@@ -62,7 +62,7 @@ def scan(txn: lmdb.Transaction, dbs: LogDatabases, query: EventQuery) -> RawPage
         return RawPage([], max(high, low - 1))
     if query.agent is not None:
         seqs, scanned = _agent_seqs(txn, dbs, query, query.agent, low, high)
-        return RawPage(_fetch(txn, dbs, seqs), scanned)
+        return RawPage(fetch(txn, dbs, seqs), scanned)
     return _scan_all(txn, dbs, query, low, high)
 
 
@@ -101,12 +101,14 @@ class AgentOutline:
     message_seqs: list[int]  # its agent.message events: the conversation
     resume_seqs: list[int]  # every event of its unfinished turns, and its agent.error events
     lifecycle_seqs: list[int]  # its agent.created / agent.deleted events
+    approval_seqs: list[int]  # its agent.approval_requested / agent.approval_decided events
 
 
 _MESSAGE = topics.AGENT_MESSAGE.encode()
 _ERROR = topics.AGENT_ERROR.encode()
 _COMPLETED = topics.AGENT_TURN_COMPLETED.encode()
 _LIFECYCLE = (topics.AGENT_CREATED.encode(), topics.AGENT_DELETED.encode())
+_APPROVAL = (topics.AGENT_APPROVAL_REQUESTED.encode(), topics.AGENT_APPROVAL_DECIDED.encode())
 
 
 class _OutlineBuilder:
@@ -117,6 +119,7 @@ class _OutlineBuilder:
         self.messages: list[int] = []
         self.errors: list[int] = []
         self.lifecycle: list[int] = []
+        self.approvals: list[int] = []
         self.by_turn: dict[bytes, list[int]] = {}
         self.finished: set[bytes] = set()
 
@@ -129,6 +132,8 @@ class _OutlineBuilder:
             self.errors.append(seq)
         elif topic in _LIFECYCLE:
             self.lifecycle.append(seq)
+        elif topic in _APPROVAL:
+            self.approvals.append(seq)
         if turn:
             if topic == _COMPLETED:
                 self.finished.add(turn)
@@ -139,7 +144,7 @@ class _OutlineBuilder:
         for turn, seqs in self.by_turn.items():
             if turn not in self.finished:
                 resume.update(seqs)
-        return AgentOutline(self.messages, sorted(resume), self.lifecycle)
+        return AgentOutline(self.messages, sorted(resume), self.lifecycle, self.approvals)
 
 
 def agent_outline(txn: lmdb.Transaction, dbs: LogDatabases, agent: str) -> AgentOutline:
@@ -178,31 +183,8 @@ def all_outlines(txn: lmdb.Transaction, dbs: LogDatabases) -> dict[str, AgentOut
     return outlines
 
 
-def seqs_by_agent(
-    txn: lmdb.Transaction, dbs: LogDatabases, topics: tuple[str, ...]
-) -> dict[str, list[int]]:
-    """Every agent that has events, with the seqs of its events of `topics`."""
-    wanted = tuple(f"{topic}\x00".encode() for topic in topics)
-    found: dict[str, list[int]] = {}
-    prefix, seqs = b"\x00", []  # no key starts with NUL: the first key opens an agent
-    with txn.cursor(db=dbs.by_agent) as cursor:
-        for key_item, value_item in cursor.iternext(keys=True, values=True):
-            # Keys and values are bytes here (no buffers=True); cast for the type checker.
-            key, value = cast(bytes, key_item), cast(bytes, value_item)
-            if not key.startswith(prefix):
-                cut = key.index(b"\x00") + 1
-                prefix, seqs = key[:cut], found.setdefault(key[: cut - 1].decode(), [])
-            if value.startswith(wanted):
-                seqs.append(SEQ.unpack_from(key, len(prefix))[0])
-    return found
-
-
 def fetch(txn: lmdb.Transaction, dbs: LogDatabases, seqs: list[int]) -> list[RawRecord]:
     """The records of these seqs, which must exist."""
-    return _fetch(txn, dbs, seqs)
-
-
-def _fetch(txn: lmdb.Transaction, dbs: LogDatabases, seqs: list[int]) -> list[RawRecord]:
     with txn.cursor(db=dbs.events) as cursor:
         found = cursor.getmulti([SEQ.pack(seq) for seq in seqs])
     if len(found) != len(seqs):

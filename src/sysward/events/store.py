@@ -45,7 +45,6 @@ from sysward.events.scan import (
     index_value,
     scan,
     seq_key,
-    seqs_by_agent,
 )
 
 SCHEMA_VERSION = 1
@@ -317,10 +316,6 @@ class EventStore:
         """Every agent's outline, and the last seq of that snapshot."""
         with self._read_txn() as txn:
             return all_outlines(txn, self._dbs), _last_seq(txn, self._events)
-
-    def seqs_by_agent(self, topics: tuple[str, ...]) -> dict[str, list[int]]:
-        with self._read_txn() as txn:
-            return seqs_by_agent(txn, self._dbs, topics)
 
     def fetch(self, seqs: list[int]) -> list[RawRecord]:
         with self._read_txn() as txn:
