@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from sysward.agents.approvals import ApprovalBook
-from sysward.agents.history import ContextLimits, covers_context, messages_from_events
+from sysward.agents.history import (
+    ContextLimits,
+    MessageSizes,
+    covers_context,
+    messages_from_events,
+)
 from sysward.agents.payloads import AgentLifecycle, Payload, Prompted, TurnCompleted
 from sysward.agents.roles import Role
 from sysward.agents.steps import StepRunner
@@ -88,6 +93,8 @@ class Agent:
         self.conversation: list[ChatMessage] = []
         # Older messages than `conversation` holds: recovery did not load them.
         self.omitted_messages = 0
+        # Measured once, for loading the history and for every request after.
+        self.sizes = MessageSizes()
         self._unloaded: list[int] = []
         self._outline: tuple[AgentOutline, int] | None = None
         # Unreadable events whose agent.error report is in the log.
@@ -317,7 +324,7 @@ class Agent:
             events = await self.deps.log.fetch(seqs[start:end])
             loaded = self._readable_messages(events) + loaded
             end = start
-            if covers_context(prompt, loaded + newer, limits):
+            if covers_context(prompt, loaded + newer, limits, self.sizes):
                 break
         return loaded
 

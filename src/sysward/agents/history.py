@@ -92,7 +92,10 @@ def fit_context(
 
 
 def covers_context(
-    system_prompt: str, newest: Sequence[ChatMessage], limits: ContextLimits
+    system_prompt: str,
+    newest: Sequence[ChatMessage],
+    limits: ContextLimits,
+    sizes: MessageSizes,
 ) -> bool:
     """Whether `newest`, the end of a longer conversation, holds all fit_context would send.
 
@@ -101,7 +104,7 @@ def covers_context(
     """
     if not newest or newest[0].role != "user":
         return False  # its first turn may begin further back
-    turns = _split_turns(_measured(newest, limits, MessageSizes()))
+    turns = _split_turns(_measured(newest, limits, sizes))
     return len(_fitting_turns(system_prompt, turns, limits)) < len(turns)
 
 

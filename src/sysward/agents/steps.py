@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, assert_never
 
 from sysward.agents.approvals import ApprovalUnavailable
 from sysward.agents.dispatch import Batch, CallRunner, message_event
-from sysward.agents.history import MessageSizes, fit_context
+from sysward.agents.history import fit_context
 from sysward.agents.payloads import (
     AgentFailed,
     ApprovalDecided,
@@ -49,7 +49,6 @@ class StepRunner:
         self._agent = agent
         self._calls = CallRunner(agent)
         self._offered: tuple[ToolRegistry, list[ToolSpec]] | None = None
-        self._sizes = MessageSizes()
 
     async def run(self, step: Step, state: TurnState) -> None:
         match step:
@@ -105,7 +104,7 @@ class StepRunner:
             conversation,
             agent.config.limits,
             omitted=omitted,
-            sizes=self._sizes,
+            sizes=agent.sizes,
         )
         try:
             reply = await agent.deps.model.complete(messages, self.offered_tools())
