@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import string
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -146,6 +148,130 @@ class PolicySettings(_Section):
     )
 
 
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+TriggerEventName = Literal["create", "delete", "modify", "move", "attrib", "close_write", "all"]
+UdevAction = Literal["add", "remove", "change", "move", "bind", "unbind"]
+_DEFAULT_UDEV_ACTIONS: tuple[UdevAction, ...] = ("add",)
+_DEFAULT_PATH_EVENTS: tuple[TriggerEventName, ...] = ("create", "delete", "modify", "move")
+
+
+class _TriggerBase(_Section):
+    """What every trigger has: whose turn it starts, with what prompt, how often at most."""
+
+    agent: Name = Field(description="The agent whose turn a firing starts")
+    prompt: str = Field(
+        min_length=1,
+        max_length=8000,
+        description="The turn's prompt; {field} is replaced by the source event's field",
+    )
+    debounce_s: float = Field(
+        60, ge=0, le=86400, description="After a firing, matching events are suppressed this long"
+    )
+    max_per_hour: int = Field(6, ge=1, le=3600, description="Firings in any rolling hour at most")
+    enabled: bool = Field(True, description="A disabled trigger watches nothing")
+
+    @field_validator("prompt")
+    @classmethod
+    def _plain_placeholders(cls, prompt: str) -> str:
+        try:
+            parts = list(string.Formatter().parse(prompt))
+        except ValueError as exc:
+            raise ValueError(f"prompt is not a valid template ({exc}); write {{{{ for {{") from None
+        for _, name, spec, conversion in parts:
+            if name is not None and (spec or conversion or not _FIELD.match(name)):
+                raise ValueError(
+                    f"prompt placeholder {{{name}}} must be a plain field name like {{unit}}"
+                )
+        return prompt
+
+
+class UnitTrigger(_TriggerBase):
+    """A systemd unit entering an ActiveState (PropertiesChanged on the manager's bus)."""
+
+    source: Literal["unit"]
+    unit: str = Field("*", min_length=1, description="Glob over the unit name, e.g. *.service")
+    states: list[str] = Field(
+        default_factory=lambda: ["failed"],
+        min_length=1,
+        description="ActiveState values that fire (failed, active, inactive, ...)",
+    )
+    bus: Literal["system", "user"] = Field("system", description="Which manager to watch")
+
+
+class UdevTrigger(_TriggerBase):
+    """A kernel device event (pyudev monitor) by subsystem, action and properties."""
+
+    source: Literal["udev"]
+    subsystem: str | None = Field(None, description="e.g. usb, block, net; None: any")
+    actions: list[UdevAction] = Field(
+        default_factory=lambda: list(_DEFAULT_UDEV_ACTIONS), min_length=1
+    )
+    properties: dict[str, str] = Field(
+        default_factory=dict, description="Globs over the device's properties (e.g. DEVTYPE)"
+    )
+
+
+class PathTrigger(_TriggerBase):
+    """Changes under a path (inotify)."""
+
+    source: Literal["path"]
+    path: AbsolutePath = Field(description="An existing file or directory")
+    events: list[TriggerEventName] = Field(
+        default_factory=lambda: list(_DEFAULT_PATH_EVENTS), min_length=1
+    )
+    recursive: bool = Field(False, description="Also watch subdirectories")
+
+
+class JournalTrigger(_TriggerBase):
+    """Journal entries matching fields, followed from where the last run stopped."""
+
+    source: Literal["journal"]
+    unit: str | None = Field(None, description="Glob over the unit that logged the entry")
+    priority: int | None = Field(
+        None, ge=0, le=7, description="Entries at this priority or more severe"
+    )
+    message: str | None = Field(None, description="A regular expression searched in MESSAGE")
+    identifier: str | None = Field(None, description="SYSLOG_IDENTIFIER, exactly")
+    directory: AbsolutePath | None = Field(
+        None, description="A journal directory to read instead of the host's journal"
+    )
+
+    @model_validator(mode="after")
+    def _message_compiles(self) -> JournalTrigger:
+        if self.message is not None:
+            try:
+                re.compile(self.message)
+            except re.error as exc:
+                raise ValueError(f"message is not a valid regular expression: {exc}") from None
+        return self
+
+
+class ScheduleTrigger(_TriggerBase):
+    """A calendar expression in systemd's OnCalendar= syntax, optionally with a disk check."""
+
+    source: Literal["schedule"]
+    on_calendar: str = Field(min_length=1, description="e.g. daily, *:0/5, Mon *-*-* 09:00")
+    disk_path: AbsolutePath | None = Field(
+        None, description="Fire only when the filesystem holding this path is fuller than..."
+    )
+    disk_above_percent: float | None = Field(
+        None, gt=0, lt=100, description="...this percentage of its blocks are used"
+    )
+
+    @model_validator(mode="after")
+    def _disk_check_is_whole(self) -> ScheduleTrigger:
+        if (self.disk_path is None) != (self.disk_above_percent is None):
+            raise ValueError("set disk_path and disk_above_percent together")
+        return self
+
+
+TRIGGER_SOURCES = ("unit", "udev", "path", "journal", "schedule")
+TriggerSettings = Annotated[
+    UnitTrigger | UdevTrigger | PathTrigger | JournalTrigger | ScheduleTrigger,
+    Field(discriminator="source"),
+]
+
+
 class Settings(_Section):
     """The whole of `sysward.toml`."""
 
@@ -153,6 +279,7 @@ class Settings(_Section):
     llm: dict[Name, LlmEndpoint] = Field(default_factory=dict)
     agents: dict[Name, AgentSettings] = Field(default_factory=dict)
     policy: PolicySettings = Field(default_factory=PolicySettings)
+    triggers: dict[Name, TriggerSettings] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _agents_use_known_llms(self) -> Settings:
@@ -227,6 +354,8 @@ def describe_validation_error(exc: ValidationError, text: str, source: str) -> s
     lines = []
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
+        if len(loc) > 2 and loc[0] == "triggers" and loc[2] in TRIGGER_SOURCES:
+            del loc[2]  # the union's tag, not a key of the file
         key = ".".join(loc) or "(top level)"
         line = locate_key(text, loc)
         where = f"{source}:{line}" if line else source

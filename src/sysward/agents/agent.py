@@ -28,6 +28,7 @@ from sysward.agents.unreadable import UnreadableEvent, reported_seq, unreadable_
 from sysward.config import PolicyRule
 from sysward.errors import SyswardError
 from sysward.events import topics
+from sysward.events.context import bound_context
 from sysward.events.log import EventLog
 from sysward.events.query import EventQuery
 from sysward.events.record import Event, NewEvent
@@ -196,7 +197,12 @@ class Agent:
 
     async def _run_step(self, step: Step, state: TurnState) -> None:
         """One step as its own task, so cancelling the turn cancels just that step."""
-        task = asyncio.create_task(self._runner.run(step, state), name=f"{self.name}-step")
+        if state.trigger is None:
+            task = asyncio.create_task(self._runner.run(step, state), name=f"{self.name}-step")
+        else:
+            # The task copies the context here: each of the step's events names the trigger.
+            with bound_context(trigger=state.trigger, trigger_seq=state.trigger_seq):
+                task = asyncio.create_task(self._runner.run(step, state), name=f"{self.name}-step")
         self._step_task = task
         try:
             await task

@@ -84,6 +84,7 @@ class Supervisor:
         self._slots: dict[str, _Slot] = {}
         self.approvals = ApprovalBook(log, on_decided=self._wake)
         self._unlisten: Callable[[], None] | None = None
+        self.start_outlines: dict[str, AgentOutline] = {}
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -102,6 +103,8 @@ class Supervisor:
         # agents and each agent's recovery: a thousand agents each reading theirs from
         # a thread would contend for the GIL.
         outlines, snapshot_seq = await self._log.all_outlines()
+        # Kept for the trigger service, whose events are indexed under their agents.
+        self.start_outlines = outlines
         await self.approvals.load(outlines, snapshot_seq)
         for name, created in (await self._runtime_agents(outlines)).items():
             if name not in self._slots:
@@ -276,14 +279,22 @@ class Supervisor:
 
     # -- prompts and queries ----------------------------------------------------
 
-    async def prompt(self, name: str, text: str) -> TurnId:
-        """Accept a prompt durably and return its turn id; the agent runs it in order."""
+    async def prompt(self, name: str, text: str, *, turn: TurnId | None = None) -> TurnId:
+        """Accept a prompt durably and return its turn id; the agent runs it in order.
+
+        `turn` names the turn in advance (a trigger's firing records it before the prompt).
+        """
         slot = self._slot(name)
         if slot.agent is None or slot.task is None or slot.task.done():
             raise AgentConflict(f"agent {name!r} is {self.state_of(name)}; start it first")
-        turn = new_turn_id()
+        turn = turn or new_turn_id()
         await slot.agent.submit(text, turn)
         return turn
+
+    def accepts_prompts(self, name: str) -> bool:
+        """Whether `prompt` would accept a prompt for this agent now."""
+        slot = self._slots.get(name)
+        return slot is not None and slot.task is not None and not slot.task.done()
 
     async def cancel_turn(self, name: str, turn: str, uid: int | None) -> TurnCompleted:
         """Cancel one of the agent's unfinished turns; TurnFinished if it has ended."""

@@ -59,6 +59,9 @@ class TurnState:
     crashes: int = 0
     completed: TurnCompleted | None = None
     first_seq: int = 0
+    # The trigger that started the turn (its prompt's context), carried by every step's events.
+    trigger: str | None = None
+    trigger_seq: int | None = None
 
     @property
     def is_finished(self) -> bool:
@@ -87,6 +90,8 @@ def fold_turn(state: TurnState, event: Event) -> TurnState:
         return state
     payload = parse_data(model, event.data)
     first_seq = state.first_seq or event.seq
+    if isinstance(payload, Prompted) and event.context.trigger is not None:
+        state = replace(state, trigger=event.context.trigger, trigger_seq=event.context.trigger_seq)
     return _apply(replace(state, first_seq=first_seq), payload)
 
 

@@ -13,7 +13,18 @@ import sys
 from collections.abc import Sequence
 
 from sysward import __version__
-from sysward.cli import agents, approvals, ask, chat, events, history, log, status, tools
+from sysward.cli import (
+    agents,
+    approvals,
+    ask,
+    chat,
+    events,
+    history,
+    log,
+    status,
+    tools,
+    triggers,
+)
 from sysward.cli.command import CommandSet, Context, Handler
 from sysward.cli.output import print_json
 from sysward.control.client import (
@@ -35,7 +46,7 @@ EXIT_UNREACHABLE = 3
 EXIT_PERMISSION = 4
 EXIT_INTERRUPTED = 130
 
-COMMAND_GROUPS = (status, agents, ask, chat, history, events, approvals, tools, log)
+COMMAND_GROUPS = (status, agents, ask, chat, history, events, approvals, triggers, tools, log)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 import sysward
 from sysward.control.edge import ControlEdge
 from sysward.control.errors import install_error_handlers
-from sysward.control.routes import agents, approvals, events, system
+from sysward.control.routes import agents, approvals, events, system, triggers
 from sysward.control.routes.deps import STATE_KEY
 from sysward.control.state import ControlState
 
@@ -31,7 +31,13 @@ def create_app(state: ControlState) -> FastAPI:
         redoc_url=None,
     )
     setattr(app.state, STATE_KEY, state)
-    for router in (system.router, agents.router, approvals.router, events.router):
+    for router in (
+        system.router,
+        agents.router,
+        approvals.router,
+        events.router,
+        triggers.router,
+    ):
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(ControlEdge, state=state)

@@ -20,6 +20,7 @@ from sysward.control.metrics import Metrics
 from sysward.events.bus import EventBus
 from sysward.events.log import EventLog
 from sysward.tools import ToolRegistry
+from sysward.triggers.service import TriggerService
 
 DEFAULT_HEARTBEAT_S = 15.0
 
@@ -33,6 +34,7 @@ class DaemonView(Protocol):
     bus: EventBus
     registry: ToolRegistry
     supervisor: Supervisor
+    triggers: TriggerService
     started_monotonic: float
     is_stopping: bool
 

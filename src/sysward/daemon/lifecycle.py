@@ -158,6 +158,7 @@ class Daemon:
         report = describe_reload(source, (runtime.settings, runtime.roles), new)
         runtime.settings = keep_location(runtime.settings, new[0])
         runtime.roles = new[1]
+        await runtime.triggers.reload(runtime.settings.triggers)
         await runtime.emit(topics.DAEMON_RELOADED, "reloaded", report.to_data())
         _log.info("configuration reloaded: changed %s", ", ".join(report.changed) or "nothing")
         if report.restart_required:

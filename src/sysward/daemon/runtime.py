@@ -28,6 +28,9 @@ from sysward.events.signing import LogSigningKey
 from sysward.llm import ChatModel, OpenAIChatClient
 from sysward.policy.redaction import Redactor
 from sysward.tools import Tool, ToolRegistry
+from sysward.tools.dbus.connection import BusAddresses
+from sysward.triggers.service import TriggerService
+from sysward.triggers.sources import source_for
 
 SOURCE = "sysward.daemon"
 
@@ -47,6 +50,7 @@ class Runtime:
     models: dict[str, ChatModel]
     supervisor: Supervisor
     checkpoints: Checkpointer
+    triggers: TriggerService
     started_monotonic: float = field(default_factory=time.monotonic)
     is_stopping: bool = False
 
@@ -80,6 +84,7 @@ class Runtime:
         await self.log.append(draft)
 
     async def close(self) -> None:
+        await self.triggers.close()
         await self.supervisor.shutdown()
         await self.registry.aclose()
         for model in self.models.values():
@@ -126,6 +131,8 @@ async def open_runtime(
     )
     bus = EventBus(log)
     registry = ToolRegistry(tools(settings))
+    supervisor = Supervisor(lambda config: runtime.deps_for(config), log)
+    addresses = BusAddresses.from_environment()
     runtime = Runtime(
         settings=settings,
         roles=roles,
@@ -133,13 +140,21 @@ async def open_runtime(
         bus=bus,
         registry=registry,
         models=models(settings),
-        supervisor=Supervisor(lambda config: runtime.deps_for(config), log),
+        supervisor=supervisor,
         checkpoints=Checkpointer(log, key, lambda: runtime.settings.daemon.checkpoint_interval_s),
+        triggers=TriggerService(
+            log,
+            supervisor,
+            settings.triggers,
+            lambda name, spec, record: source_for(spec, record, addresses),
+        ),
     )
     configured = [runtime.agent_config(name, spec) for name, spec in settings.agents.items()]
     await runtime.emit(topics.DAEMON_STARTED, "started", {"agents": [c.name for c in configured]})
     await runtime.checkpoints.start()
     await runtime.supervisor.start(configured, runtime.agent_config)
+    # After the agents: a firing interrupted by a crash is submitted to a running agent.
+    await runtime.triggers.start(runtime.supervisor.start_outlines)
     return runtime
 
 

@@ -18,6 +18,9 @@ class EventContext(BaseModel):
     trace_id: str | None = None
     correlation_id: str | None = None
     peer_uid: int | None = None
+    # The trigger whose firing (the trigger.fired event at trigger_seq) started the turn.
+    trigger: str | None = None
+    trigger_seq: int | None = None
     # How many secrets the log's scrub replaced in this event's data (never which).
     redacted: int | None = None
 

@@ -171,7 +171,14 @@ def encode_record(
 
 
 def encode_context(context: EventContext) -> bytes:
+    # The trigger fields appear only where set: every record written before they
+    # existed encodes to the bytes it was stored (and hashed) as.
+    if context.trigger is None and context.trigger_seq is None:
+        return pydantic_core.to_json(context.model_dump(exclude=_TRIGGER_FIELDS))
     return pydantic_core.to_json(context.model_dump())
+
+
+_TRIGGER_FIELDS = {"trigger", "trigger_seq"}
 
 
 def format_ts(ts: datetime) -> str:

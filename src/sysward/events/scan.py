@@ -8,7 +8,7 @@ query decodes no JSON; callers decode only the records they keep.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, cast
 
@@ -102,6 +102,7 @@ class AgentOutline:
     resume_seqs: list[int]  # every event of its unfinished turns, and its agent.error events
     lifecycle_seqs: list[int]  # its agent.created / agent.deleted events
     approval_seqs: list[int]  # its agent.approval_requested / agent.approval_decided events
+    trigger_seqs: list[int] = field(default_factory=list)  # trigger.* events aimed at it
 
 
 _MESSAGE = topics.AGENT_MESSAGE.encode()
@@ -109,6 +110,7 @@ _ERROR = topics.AGENT_ERROR.encode()
 _COMPLETED = topics.AGENT_TURN_COMPLETED.encode()
 _LIFECYCLE = (topics.AGENT_CREATED.encode(), topics.AGENT_DELETED.encode())
 _APPROVAL = (topics.AGENT_APPROVAL_REQUESTED.encode(), topics.AGENT_APPROVAL_DECIDED.encode())
+_TRIGGER = b"trigger."
 
 
 class _OutlineBuilder:
@@ -120,6 +122,7 @@ class _OutlineBuilder:
         self.errors: list[int] = []
         self.lifecycle: list[int] = []
         self.approvals: list[int] = []
+        self.triggers: list[int] = []
         self.by_turn: dict[bytes, list[int]] = {}
         self.finished: set[bytes] = set()
 
@@ -134,6 +137,8 @@ class _OutlineBuilder:
             self.lifecycle.append(seq)
         elif topic in _APPROVAL:
             self.approvals.append(seq)
+        elif topic.startswith(_TRIGGER):
+            self.triggers.append(seq)
         if turn:
             if topic == _COMPLETED:
                 self.finished.add(turn)
@@ -144,7 +149,9 @@ class _OutlineBuilder:
         for turn, seqs in self.by_turn.items():
             if turn not in self.finished:
                 resume.update(seqs)
-        return AgentOutline(self.messages, sorted(resume), self.lifecycle, self.approvals)
+        return AgentOutline(
+            self.messages, sorted(resume), self.lifecycle, self.approvals, self.triggers
+        )
 
 
 def agent_outline(txn: lmdb.Transaction, dbs: LogDatabases, agent: str) -> AgentOutline:

@@ -19,6 +19,10 @@ DAEMON_STARTED: Final = "daemon.started"
 DAEMON_STOPPING: Final = "daemon.stopping"
 DAEMON_RELOADED: Final = "daemon.reloaded"
 LOG_CHECKPOINT: Final = "log.checkpoint"
+TRIGGER_FIRED: Final = "trigger.fired"
+TRIGGER_SUPPRESSED: Final = "trigger.suppressed"
+TRIGGER_TOGGLED: Final = "trigger.toggled"
+TRIGGER_ERROR: Final = "trigger.error"
 CONTROL_AUTH: Final = "control.auth"
 
 

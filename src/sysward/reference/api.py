@@ -66,8 +66,9 @@ Every error answer, whatever the route, has one shape and a fitting status:
 ```
 
 `code` is stable and meant for scripts (`invalid_request`, `invalid_json`,
-`not_found`, `agent_not_found`, `turn_not_found`, `conflict`, `forbidden`,
-`body_too_large`, `stopping`, `internal_error`, ...); `message` says what to
+`not_found`, `agent_not_found`, `turn_not_found`, `trigger_not_found`,
+`conflict`, `forbidden`, `body_too_large`, `stopping`, `internal_error`,
+...); `message` says what to
 do; `details` carries structure, e.g. `details.errors` lists the invalid
 fields of a `400` as `{"loc", "msg", "type"}` (never echoing the input).
 While the daemon drains after SIGTERM, new work is refused with `503`
@@ -87,6 +88,9 @@ curl --unix-socket $S http://sysward/v1/turns/t_01J...
 curl --unix-socket $S 'http://sysward/v1/events?topic=tool.*&agent=ops&limit=20'
 curl --unix-socket $S http://sysward/v1/approvals
 curl --unix-socket $S -X POST http://sysward/v1/log/verify
+curl --unix-socket $S http://sysward/v1/triggers
+curl --unix-socket $S -X POST http://sysward/v1/triggers/disk-filling/test \\
+     -H 'Content-Type: application/json' -d '{"fields": {"used_percent": "93.1"}}'
 curl --unix-socket $S http://sysward/metrics
 curl --unix-socket $S http://sysward/v1/openapi.json
 ```

@@ -7,6 +7,7 @@ committed file equals what this renders and that every key has a description.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import typing
 from dataclasses import dataclass
@@ -16,7 +17,15 @@ from pydantic.fields import FieldInfo
 from pydantic_core import to_jsonable_python
 
 from sysward.agents.roles import Role
-from sysward.config import Settings
+from sysward.config import (
+    JournalTrigger,
+    PathTrigger,
+    ScheduleTrigger,
+    Settings,
+    UdevTrigger,
+    UnitTrigger,
+    _TriggerBase,
+)
 from sysward.reference.endpoints import render_examples
 from sysward.reference.schema import (
     TypeNamer,
@@ -49,13 +58,15 @@ sysward.toml:14: agents.ops.llm: names endpoint 'local', which is not defined (d
 ```
 
 A rejected reload keeps the running configuration. A reload applies the
-policy, roles and `allowed_groups` at once; changes to `daemon.socket`,
+policy, roles, `allowed_groups` and `[triggers.*]` at once (a changed
+trigger restarts its watch); changes to `daemon.socket`,
 `daemon.state_dir`, `[llm.*]`, `[agents.*]` and `policy.allowed_paths` are
 logged as "takes a restart" and apply at the next start. Dev mode:
 `syswardd --state-dir DIR` puts the log, keys and socket under DIR (socket
 `DIR/sysward.sock`), so nothing needs root.
 
-Names of endpoints and agents (`[llm.NAME]`, `[agents.NAME]`): letters,
+Names of endpoints, agents and triggers (`[llm.NAME]`, `[agents.NAME]`,
+`[triggers.NAME]`): letters,
 digits, `_ . -`, up to 64 characters, starting with a letter or digit.
 """
 
@@ -113,6 +124,26 @@ reason = "no secrets"
 """
 
 
+TRIGGERS = """
+## Triggers
+
+A `[triggers.NAME]` table starts a turn of `agent` with `prompt` when a host
+event matches: a unit entering a state, a device event, a change under a
+path, a journal entry, or a calendar time (with an optional disk check).
+`source` selects the kind and which keys the table may have: the keys of
+every trigger, then those of its source. Placeholders like `{unit}` in
+`prompt` are filled from the event's fields. Examples, the fields of each
+source, and what exactly-once, `debounce_s` and `max_per_hour` guarantee:
+[triggers.md](triggers.md).
+"""
+
+# Keys of the trigger models that carry no Field(description=...) in config.py.
+TRIGGER_KEY_MEANINGS = {
+    "actions": "Device actions that fire",
+    "events": "Kinds of change that fire; `all` is every kind",
+}
+
+
 @dataclass(frozen=True)
 class Section:
     """One TOML table of the reference: its header and the model of its keys."""
@@ -120,6 +151,7 @@ class Section:
     header: str
     model: type[BaseModel]
     skip: frozenset[str] = frozenset()
+    meanings: typing.Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _nested_model(annotation: object) -> tuple[str, type[BaseModel]] | None:
@@ -135,6 +167,20 @@ def _nested_model(annotation: object) -> tuple[str, type[BaseModel]] | None:
     if origin is list:
         return "array", inner
     return None
+
+
+def _is_union_of_models(annotation: object) -> bool:
+    """Whether a field is a dict of tagged tables (`[triggers.NAME]`): rendered on its own."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is not dict or not args:
+        return False
+    inner = args[-1]
+    if typing.get_origin(inner) is typing.Annotated:
+        inner = typing.get_args(inner)[0]
+    members = typing.get_args(inner)
+    return bool(members) and all(
+        isinstance(member, type) and issubclass(member, BaseModel) for member in members
+    )
 
 
 def sections(model: type[BaseModel], prefix: str = "", *, is_array: bool = False) -> list[Section]:
@@ -158,7 +204,9 @@ def leaf_keys(section: Section) -> dict[str, FieldInfo]:
     return {
         name: field
         for name, field in section.model.model_fields.items()
-        if name not in section.skip and _nested_model(field.annotation) is None
+        if name not in section.skip
+        and _nested_model(field.annotation) is None
+        and not _is_union_of_models(field.annotation)
     }
 
 
@@ -177,7 +225,7 @@ def render_section(section: Section) -> str:
     for name, field in leaf_keys(section).items():
         prop = properties.get(name, {})
         limits = describe_constraints(prop)
-        description = field.description or ""
+        description = field.description or section.meanings.get(name, "")
         rows.append(
             (
                 f"`{name}`",
@@ -199,9 +247,28 @@ def role_sections() -> list[Section]:
     ]
 
 
+def trigger_sections() -> list[Section]:
+    """`[triggers.NAME]`: the keys of every trigger, then each source's own."""
+    common = frozenset(_TriggerBase.model_fields)
+    found = [Section("`[triggers.NAME]`, every source", _TriggerBase)]
+    for model in (UnitTrigger, UdevTrigger, PathTrigger, JournalTrigger, ScheduleTrigger):
+        source = typing.get_args(model.model_fields["source"].annotation)[0]
+        found.append(
+            Section(
+                f'`[triggers.NAME]` with `source = "{source}"`',
+                model,
+                common | {"source"},
+                TRIGGER_KEY_MEANINGS,
+            )
+        )
+    return found
+
+
 def render() -> str:
     parts = [HEADER, "\n## `sysward.toml`\n"]
     parts += [render_section(section) for section in sections(Settings)]
+    parts.append(TRIGGERS)
+    parts += [render_section(section) for section in trigger_sections()]
     parts.append(POLICY)
     parts.append(ROLES)
     parts += [render_section(section) for section in role_sections()]

@@ -31,6 +31,12 @@ from sysward.reference.schema import (
 )
 from sysward.tools.reference import reference_tools
 from sysward.tools.spec import tool_name
+from sysward.triggers.payloads import (
+    TriggerError,
+    TriggerFired,
+    TriggerSuppressed,
+    TriggerToggled,
+)
 
 REGENERATE = "python -m sysward.reference.events > docs/events.md"
 TOOL_TOPIC = "tool.<name>"
@@ -45,7 +51,10 @@ UNTYPED = (
 
 @dataclass(frozen=True)
 class TypedModel:
-    """The model of a topic's data for events of one `type` (None: every type)."""
+    """The model of a topic's data for events of one `type` (None: every type).
+
+    Several types sharing one model are written `a|b|c`.
+    """
 
     event_type: str | None
     model: type[BaseModel] | None
@@ -63,6 +72,40 @@ TOPIC_MODELS: dict[str, tuple[TypedModel, ...]] = {
     ),
     topics.DAEMON_RELOADED: (TypedModel("reloaded", ReloadReport), TypedModel("rejected", None)),
     topics.LOG_CHECKPOINT: (TypedModel("checkpoint", CheckpointSigned),),
+    # A firing's type is the trigger's source; a suppression's its reason, or
+    # `coalesced` for the counted ones; a toggle's what the operator chose.
+    topics.TRIGGER_FIRED: (TypedModel("unit|udev|path|journal|schedule", TriggerFired),),
+    topics.TRIGGER_SUPPRESSED: (
+        TypedModel("debounce|rate_limit|agent_unavailable|coalesced", TriggerSuppressed),
+    ),
+    topics.TRIGGER_TOGGLED: (TypedModel("enabled|disabled", TriggerToggled),),
+    topics.TRIGGER_ERROR: (TypedModel("unavailable", TriggerError),),
+}
+
+# A few sentences under a topic's heading, for what its model's fields do not say.
+TOPIC_NOTES: dict[str, str] = {
+    topics.TRIGGER_FIRED: (
+        "A trigger's source event fired (see [triggers.md](triggers.md)). The event's `agent` "
+        "is the target agent and its `turn` the turn the firing starts; it is committed "
+        "before that turn's `agent.prompt`, whose events carry `context.trigger` and "
+        "`context.trigger_seq` (this event's seq)."
+    ),
+    topics.TRIGGER_SUPPRESSED: (
+        "Matching source events that did not fire. `reasons` counts them by reason "
+        "(`debounce`, `rate_limit`, `agent_unavailable`). The first suppression after a "
+        "firing is written at once (with that event's `key`); later ones are counted and "
+        "written together as one `coalesced` event per trigger at most every 60 s. "
+        "`firing_seq` is set when a committed firing's turn could not start."
+    ),
+    topics.TRIGGER_TOGGLED: (
+        "`sysward triggers enable|disable NAME` (or the API). `uid` is the caller's. The "
+        "choice holds across restarts while the config's `enabled` is still `config_enabled`."
+    ),
+    topics.TRIGGER_ERROR: (
+        "The trigger's source cannot watch (no bus, no journal, a missing path, no "
+        "permission). Written when it fails, and again only when the reason changes; "
+        "the source is retried with backoff from 1 s up to 60 s."
+    ),
 }
 
 # The envelope's fields carry no descriptions in events/record.py; a field added
@@ -82,6 +125,8 @@ ENVELOPE_MEANINGS = {
     "trace_id": "Trace id propagated from the request",
     "correlation_id": "Groups the events of one operation",
     "peer_uid": "Uid of the control-socket peer (SO_PEERCRED) that asked",
+    "trigger": "The trigger whose firing started the turn (or wrote this `trigger.*` event)",
+    "trigger_seq": "The seq of the `trigger.fired` event that started the turn",
     "redacted": "How many secrets were replaced by `[REDACTED:kind]` in `data`",
 }
 
@@ -226,13 +271,21 @@ def _render_topic(entry: TopicEntry, namer: TypeNamer) -> str:
     if entry.topic == TOOL_TOPIC:
         names = ", ".join(f"`tool.{tool_name(tool)}`" for tool in reference_tools())
         parts.append(f"\nOne topic per tool: {names}.\n")
+    if entry.topic in TOPIC_NOTES:
+        parts.append(f"\n{TOPIC_NOTES[entry.topic]}\n")
     if not entry.models:
         parts.append(f"\n{UNTYPED}\n")
     for typed in entry.models:
         if typed.event_type is not None:
-            parts.append(f"\n#### type `{typed.event_type}`\n")
+            parts.append(f"\n#### type {_types(typed.event_type)}\n")
         parts.append(_render_data(typed.model, namer))
     return "".join(parts)
+
+
+def _types(event_type: str) -> str:
+    """`a`, or `a`, `b` or `c` for a model shared by several types (written `a|b|c`)."""
+    names = [f"`{name}`" for name in event_type.split("|")]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def _render_data(model: type[BaseModel] | None, namer: TypeNamer) -> str:

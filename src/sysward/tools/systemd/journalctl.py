@@ -76,7 +76,7 @@ async def read_entries(directory: Path | None, query: JournalQuery) -> JournalEn
     )
     assert process.stdout is not None and process.stderr is not None
     # Drained alongside stdout so a chatty stderr can never block journalctl.
-    errors = asyncio.create_task(_head(process.stderr))
+    errors = asyncio.create_task(head_of(process.stderr))
     collector = EntryCollector(query)
     try:
         reading = await _feed(process.stdout, collector)
@@ -91,7 +91,7 @@ async def read_entries(directory: Path | None, query: JournalQuery) -> JournalEn
     if returncode != 0 and reading.is_complete and not reading.has_output:
         raise ToolFailed(
             "unavailable",
-            f"journalctl failed: {_first_line(stderr)}",
+            f"journalctl failed: {first_line(stderr)}",
             {"journal_path": str(directory) if directory else None, "exit_code": returncode},
         )
     return collector.result()
@@ -150,7 +150,7 @@ async def _feed(stdout: asyncio.StreamReader, collector: EntryCollector) -> _Rea
             return _Reading(has_output=True, is_complete=False)
 
 
-async def _head(stream: asyncio.StreamReader) -> bytes:
+async def head_of(stream: asyncio.StreamReader) -> bytes:
     """The first ``MAX_STDERR_BYTES`` of ``stream``; the rest is read and dropped."""
     head = b""
     while chunk := await stream.read(65536):
@@ -158,7 +158,7 @@ async def _head(stream: asyncio.StreamReader) -> bytes:
     return head
 
 
-def _first_line(stderr: bytes) -> str:
+def first_line(stderr: bytes) -> str:
     lines = stderr.decode("utf-8", errors="replace").strip().splitlines()
     return lines[0][:MAX_ERROR_CHARS] if lines else "no message"
 
