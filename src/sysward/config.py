@@ -204,7 +204,9 @@ class UdevTrigger(_TriggerBase):
     source: Literal["udev"]
     subsystem: str | None = Field(None, description="e.g. usb, block, net; None: any")
     actions: list[UdevAction] = Field(
-        default_factory=lambda: list(_DEFAULT_UDEV_ACTIONS), min_length=1
+        default_factory=lambda: list(_DEFAULT_UDEV_ACTIONS),
+        min_length=1,
+        description="Device actions that fire",
     )
     properties: dict[str, str] = Field(
         default_factory=dict, description="Globs over the device's properties (e.g. DEVTYPE)"
@@ -217,7 +219,9 @@ class PathTrigger(_TriggerBase):
     source: Literal["path"]
     path: AbsolutePath = Field(description="An existing file or directory")
     events: list[TriggerEventName] = Field(
-        default_factory=lambda: list(_DEFAULT_PATH_EVENTS), min_length=1
+        default_factory=lambda: list(_DEFAULT_PATH_EVENTS),
+        min_length=1,
+        description="Kinds of change that fire; `all` is every kind",
     )
     recursive: bool = Field(False, description="Also watch subdirectories")
 

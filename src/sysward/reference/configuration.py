@@ -7,7 +7,6 @@ committed file equals what this renders and that every key has a description.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import typing
 from dataclasses import dataclass
@@ -137,13 +136,8 @@ source, and what exactly-once, `debounce_s` and `max_per_hour` guarantee:
 [triggers.md](triggers.md).
 """
 
+
 # Keys of the trigger models that carry no Field(description=...) in config.py.
-TRIGGER_KEY_MEANINGS = {
-    "actions": "Device actions that fire",
-    "events": "Kinds of change that fire; `all` is every kind",
-}
-
-
 @dataclass(frozen=True)
 class Section:
     """One TOML table of the reference: its header and the model of its keys."""
@@ -151,7 +145,6 @@ class Section:
     header: str
     model: type[BaseModel]
     skip: frozenset[str] = frozenset()
-    meanings: typing.Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _nested_model(annotation: object) -> tuple[str, type[BaseModel]] | None:
@@ -225,7 +218,7 @@ def render_section(section: Section) -> str:
     for name, field in leaf_keys(section).items():
         prop = properties.get(name, {})
         limits = describe_constraints(prop)
-        description = field.description or section.meanings.get(name, "")
+        description = field.description or ""
         rows.append(
             (
                 f"`{name}`",
@@ -258,7 +251,6 @@ def trigger_sections() -> list[Section]:
                 f'`[triggers.NAME]` with `source = "{source}"`',
                 model,
                 common | {"source"},
-                TRIGGER_KEY_MEANINGS,
             )
         )
     return found

@@ -14,7 +14,7 @@ SuppressReason = Literal["debounce", "rate_limit", "duplicate", "agent_unavailab
 class TriggerPayload(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    trigger: str
+    trigger: str = Field(description="The trigger's name ([triggers.NAME])")
 
     def to_data(self) -> dict[str, JsonValue]:
         return self.model_dump(mode="json")
@@ -23,7 +23,7 @@ class TriggerPayload(BaseModel):
 class TriggerFired(TriggerPayload):
     """trigger.fired: committed before the turn's prompt; the event's turn is that turn."""
 
-    source: str
+    source: str = Field(description="unit, udev, path, journal or schedule")
     key: str | None = Field(description="The source event's identity; never fires twice")
     cursor: str | None = Field(None, description="Where the source resumes after a restart")
     fields: dict[str, str] = Field(description="The source event's fields (redacted by the log)")
@@ -42,25 +42,25 @@ class TriggerSuppressed(TriggerPayload):
     counted and reported together (at most one event per REPORT_INTERVAL_S).
     """
 
-    reasons: dict[str, int]
-    key: str | None = None
-    cursor: str | None = None
+    reasons: dict[str, int] = Field(description="How many were suppressed, by reason")
+    key: str | None = Field(None, description="The first suppressed event's key, when one")
+    cursor: str | None = Field(None, description="Where the source resumes after a restart")
     firing_seq: int | None = Field(None, description="A firing whose turn could not start")
-    message: str = ""
+    message: str = Field("", description="Why, for the operator")
 
 
 class TriggerToggled(TriggerPayload):
     """trigger.toggled: an operator enabled or disabled the trigger at run time."""
 
-    enabled: bool
+    enabled: bool = Field(description="Whether the trigger watches from now on")
     config_enabled: bool = Field(description="The config's `enabled` when this was decided")
-    uid: int | None = None
+    uid: int | None = Field(None, description="Who decided (the control peer's uid)")
 
 
 class TriggerError(TriggerPayload):
     """trigger.error: the source cannot watch (it is retried with backoff)."""
 
-    message: str
+    message: str = Field(description="What is wrong and what to do about it")
 
 
 PAYLOADS: dict[str, type[TriggerPayload]] = {
