@@ -63,6 +63,11 @@ async def test_a_schedule_fires_a_turn_once_across_reload_and_sigkill(
     assert prompt["data"]["text"] == f"It is {fired['data']['fields']['due']}. Report the load."
     assert prompt["context"]["trigger"] == "tick"
     assert prompt["context"]["trigger_seq"] == fired["seq"]
+    async with daemon.client() as client:
+        turn = await client.get(f"/v1/turns/{fired['turn']}")
+    assert turn.status_code == 200, turn.text
+    shown = turn.json()
+    assert shown["events"][0]["topic"] == "trigger.fired", shown
 
     watch = directory / "watched"
     watch.mkdir()
