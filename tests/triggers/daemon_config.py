@@ -13,10 +13,13 @@ model = "scripted"
 max_retries = 0
 
 [agents.ops]
-role = "default"
+role = "{role}"
 """
 
 
-def settings_with(base_url: str, trigger: str, state_dir: Path) -> Settings:
+def settings_with(
+    base_url: str, trigger: str, state_dir: Path, *, role: str = "default"
+) -> Settings:
     """`trigger` is the TOML of the [triggers.*] tables, already filled in."""
-    return parse_settings(HEADER.format(base_url=base_url) + trigger).with_state_dir(state_dir)
+    header = HEADER.format(base_url=base_url, role=role)
+    return parse_settings(header + trigger).with_state_dir(state_dir)

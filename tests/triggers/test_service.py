@@ -21,7 +21,12 @@ from sysward.events.log import EventLog
 from sysward.events.query import EventQuery
 from sysward.events.record import Event, NewEvent
 from sysward.llm import OpenAIChatClient
-from sysward.llm.scripted import ScriptedLlmServer, text_completion
+from sysward.llm.scripted import (
+    ScriptedLlmServer,
+    native_call,
+    text_completion,
+    tool_calls_completion,
+)
 from sysward.triggers.ledger import TriggerRecord
 from sysward.triggers.payloads import TriggerFired
 from sysward.triggers.service import TriggerNotFound, TriggerService
@@ -61,9 +66,11 @@ class Rig:
         self.source = HandSource()
         self.runtime: Runtime | None = None
 
-    def settings(self, *, debounce_s: float = 60, max_per_hour: int = 6) -> Settings:
+    def settings(
+        self, *, debounce_s: float = 60, max_per_hour: int = 6, role: str = "default"
+    ) -> Settings:
         trigger = TRIGGER.format(debounce_s=debounce_s, max_per_hour=max_per_hour)
-        return settings_with(self.server.base_url, trigger, self.state_dir)
+        return settings_with(self.server.base_url, trigger, self.state_dir, role=role)
 
     async def open_without_waiting(self) -> Runtime:
         return await self.open(wait=False)
@@ -299,3 +306,26 @@ async def test_a_reload_restarts_a_changed_trigger_and_drops_a_removed_one(rig: 
     assert runtime.triggers.infos() == []
     with pytest.raises(TriggerNotFound, match="no trigger named 'failed'"):
         runtime.triggers.info("failed")
+
+
+async def test_a_triggered_write_parks_for_an_operator_like_any_turn(
+    rig: Rig, tmp_path: Path
+) -> None:
+    """No trigger approves anything: with no rule allowing it, a write asks, and waits."""
+    target = tmp_path / "written-by-a-trigger"
+    rig.server.enqueue(
+        tool_calls_completion(
+            native_call("file_write", {"path": str(target), "content": "x"}, call_id="w1")
+        )
+    )
+    runtime = await rig.open(role="sysadmin")
+    rig.emit("d/1/failed", unit="d.service", state="failed")
+    [requested] = await rig.wait_for(topics.AGENT_APPROVAL_REQUESTED, 1)
+    [fired] = await rig.events(topics.TRIGGER_FIRED)
+    assert requested.turn == fired.turn
+    assert requested.context.trigger == "failed"
+    [pending] = runtime.supervisor.approvals.pending()
+    assert pending.turn == fired.turn
+    await asyncio.sleep(0.2)
+    assert not target.exists()
+    assert await rig.events(topics.AGENT_TURN_COMPLETED) == []
